@@ -1,0 +1,32 @@
+# genai-platform developer entry points. `make preview` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STACK  ?= dev
+OUT    ?= out/$(STACK)
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv preview test bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The offline preview of a stack (default dev): summary on stdout, artifacts in out/<stack>
+preview: $(STAMP)
+	$(BIN)/python -m tools.preview $(STACK) --out $(OUT)
+
+## The whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Benchmarks: preview vs import baseline, model scaling; figures in out/bench/results.md
+bench: $(STAMP)
+	$(BIN)/python -m tools.bench --out out/bench
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,75 @@
+"""genai-platform: settings -> components -> exports."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.bedrock_access import BedrockAccess
+from components.cluster import Cluster
+from components import images
+from components.namespace import PlatformNamespace
+from components.network import Network
+from components.neuron_device_plugin import NeuronDevicePlugin
+from components.neuron_node_group import NeuronNodeGroup
+from components.settings import SettingsError, load_settings_from_runtime
+
+NAMESPACE = "genai"
+BEDROCK_SERVICE_ACCOUNTS = ["litellm", "custom-server"]
+
+try:
+    settings = load_settings_from_runtime()
+except SettingsError as err:
+    raise pulumi.RunError(str(err)) from None
+
+stack = f"genai-{settings.environment}"
+tags = {"project": "genai-platform", "environment": settings.environment, "managed-by": "pulumi"}
+account_id = settings.account_id or aws.get_caller_identity_output().account_id
+
+# AWS base: network, EKS, Neuron capacity
+network = Network(stack, {"settings": settings.network, "cluster_name": settings.cluster_name, "tags": tags})
+cluster = Cluster(
+    stack,
+    {
+        "settings": settings.cluster,
+        "cluster_name": settings.cluster_name,
+        "vpc_id": network.vpc_id,
+        "public_subnet_ids": network.public_subnet_ids,
+        "private_subnet_ids": network.private_subnet_ids,
+        "tags": tags,
+    },
+)
+neuron_nodes = NeuronNodeGroup(
+    f"{stack}-neuron",
+    {
+        "settings": settings.neuron,
+        "cluster_name": cluster.cluster_name,
+        "kubernetes_version": settings.cluster.version,
+        "subnet_ids": network.private_subnet_ids,
+        "tags": tags,
+    },
+)
+NeuronDevicePlugin(
+    f"{stack}-neuron-device-plugin",
+    {"image": images.NEURON_DEVICE_PLUGIN, "instance_types": settings.neuron.instance_types, "provider": cluster.provider},
+)
+bedrock = BedrockAccess(
+    f"{stack}-bedrock",
+    {
+        "models": settings.bedrock_models,
+        "region": settings.region,
+        "account_id": account_id,
+        "cluster_name": cluster.cluster_name,
+        "namespace": NAMESPACE,
+        "service_accounts": BEDROCK_SERVICE_ACCOUNTS,
+        "tags": tags,
+    },
+)
+namespace = PlatformNamespace(f"{stack}-namespace", {"name": NAMESPACE, "provider": cluster.provider})
+
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("region", settings.region)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("systemNodeGroupName", cluster.system_node_group_name)
+pulumi.export("neuronNodeGroupName", neuron_nodes.node_group_name)
+pulumi.export("neuronNodeRoleArn", neuron_nodes.role_arn)
+pulumi.export("bedrockRoleArn", bedrock.role_arn)
+pulumi.export("namespace", namespace.name)

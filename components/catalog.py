@@ -1,0 +1,78 @@
+"""Static facts the platform relies on: Neuron instance shapes, Bedrock geo routing, versions.
+
+Each table lives here once; settings validation, the Bedrock IAM policy, the device plugin's
+node affinity, the preflight checks and the cost estimate all read from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# EKS versions in standard support that this program is tested against (1.34 leaves
+# standard support on 2026-12-02; keep it for upgrades in flight).
+SUPPORTED_EKS_VERSIONS: tuple[str, ...] = ("1.34", "1.35")
+DEFAULT_EKS_VERSION = "1.35"
+
+# Managed node group AMI types (AL2 AMIs are no longer published).
+SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
+NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
+
+# Node taint / resource names used by the Neuron device plugin and the workloads.
+NEURON_TAINT_KEY = "aws.amazon.com/neuron"
+NEURON_CORE_RESOURCE = "aws.amazon.com/neuroncore"
+NEURON_NODE_LABEL = "genai-platform/accelerator"
+NEURON_NODE_LABEL_VALUE = "neuron"
+
+
+@dataclass(frozen=True)
+class NeuronInstance:
+    """One Inferentia2 / Trainium1 instance type."""
+
+    name: str
+    chips: int
+    neuron_cores: int
+    vcpus: int
+    memory_gib: int
+    accelerator_memory_gib: int
+
+    @property
+    def family(self) -> str:
+        """Quota family, `inf` or `trn` (Service Quotas counts vCPUs per family)."""
+        return self.name.split(".", 1)[0].rstrip("0123456789")
+
+
+NEURON_INSTANCES: dict[str, NeuronInstance] = {
+    i.name: i
+    for i in (
+        NeuronInstance("inf2.xlarge", chips=1, neuron_cores=2, vcpus=4, memory_gib=16, accelerator_memory_gib=32),
+        NeuronInstance("inf2.8xlarge", chips=1, neuron_cores=2, vcpus=32, memory_gib=128, accelerator_memory_gib=32),
+        NeuronInstance("inf2.24xlarge", chips=6, neuron_cores=12, vcpus=96, memory_gib=384, accelerator_memory_gib=192),
+        NeuronInstance("inf2.48xlarge", chips=12, neuron_cores=24, vcpus=192, memory_gib=768, accelerator_memory_gib=384),
+        NeuronInstance("trn1.2xlarge", chips=1, neuron_cores=2, vcpus=8, memory_gib=32, accelerator_memory_gib=32),
+        NeuronInstance("trn1.32xlarge", chips=16, neuron_cores=32, vcpus=128, memory_gib=512, accelerator_memory_gib=512),
+    )
+}
+
+# Cross-region inference profiles: geo prefix -> the regions a request may be routed to.
+# A profile can only be called from a source region inside its geography, and the caller
+# needs InvokeModel on the foundation model in every destination region.
+BEDROCK_GEO_ROUTES: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-1", "us-east-2", "us-west-2"),
+    "eu": ("eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"),
+    "apac": (
+        "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+        "ap-southeast-1", "ap-southeast-2", "ap-southeast-4",
+    ),
+    "jp": ("ap-northeast-1", "ap-northeast-3"),
+    "au": ("ap-southeast-2", "ap-southeast-4"),
+    "us-gov": ("us-gov-east-1", "us-gov-west-1"),
+}
+
+
+def partition_for(region: str) -> str:
+    """AWS partition of a region (`aws`, `aws-us-gov`, `aws-cn`)."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"

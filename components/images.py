@@ -1,0 +1,12 @@
+"""Default container images, pinned; every one can be overridden from stack config."""
+
+VLLM_NEURON = "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.16.0-neuronx-py312-sdk2.31.1-ubuntu24.04"
+NEURON_DEVICE_PLUGIN = "public.ecr.aws/neuron/neuron-device-plugin:2.29.149.0"
+LITELLM = "ghcr.io/berriai/litellm-database:v1.79.3-stable"
+LANGFUSE_WEB = "docker.io/langfuse/langfuse:4.0.0"
+LANGFUSE_WORKER = "docker.io/langfuse/langfuse-worker:4.0.0"
+CLICKHOUSE = "docker.io/clickhouse/clickhouse-server:26.4"
+POSTGRES = "docker.io/library/postgres:17.6"
+REDIS = "docker.io/library/redis:8.2.2"
+OPEN_WEBUI = "ghcr.io/open-webui/open-webui:v0.6.34"
+PIPELINES = "ghcr.io/open-webui/pipelines:git-0b1bbf7"

@@ -1,0 +1,127 @@
+"""The root `Settings` model and the checks that span sections."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from pydantic import Field, field_validator, model_validator
+
+from components import catalog
+from components.settings.apps import (
+    AccessSettings,
+    AgentServerSettings,
+    DataStoreSettings,
+    GatewaySettings,
+    LangfuseSettings,
+    OpenWebUISettings,
+    SelfHostedModel,
+)
+from components.settings.errors import bad_value
+from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
+
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+DEFAULT_BEDROCK_MODELS = [
+    BedrockModel(name="claude-haiku-4-5", model_id="us.anthropic.claude-haiku-4-5-20251001-v1:0"),
+    BedrockModel(name="claude-sonnet-4-5", model_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+]
+
+
+class Settings(Section):
+    """Everything a stack can configure. Keys are `genai-platform:<camelCaseField>`."""
+
+    region: str = Field(alias="aws:region")
+    account_id: Optional[str] = None
+    environment: str = "dev"
+    network: NetworkSettings = NetworkSettings()
+    cluster: ClusterSettings = ClusterSettings()
+    neuron: NeuronSettings = NeuronSettings()
+    models: list[SelfHostedModel] = [SelfHostedModel(slug="llama3-2-1b")]
+    bedrock_models: list[BedrockModel] = DEFAULT_BEDROCK_MODELS
+    gateway: GatewaySettings = GatewaySettings()
+    langfuse: LangfuseSettings = LangfuseSettings()
+    open_webui: OpenWebUISettings = OpenWebUISettings()
+    agent_server: AgentServerSettings = AgentServerSettings()
+    data_stores: DataStoreSettings = DataStoreSettings()
+    access: AccessSettings = AccessSettings()
+    pricing: dict[str, float] = {}
+    hf_token_set: bool = Field(default=False, exclude=True)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise bad_value((), value, "an AWS region such as us-east-1")
+        return value
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account(cls, value):
+        if value is not None and not re.fullmatch(r"\d{12}", str(value)):
+            raise bad_value((), value, "a 12-digit AWS account id")
+        return None if value is None else str(value)
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,15}", value):
+            raise bad_value((), value, "a short lowercase name such as dev or prod")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        self._check_bedrock_geo()
+        self._check_models()
+        return self
+
+    def _check_bedrock_geo(self) -> None:
+        names = [m.name for m in self.bedrock_models]
+        for i, model in enumerate(self.bedrock_models):
+            if names.count(model.name) > 1:
+                raise bad_value(("bedrockModels", i, "name"), model.name, "unique among bedrockModels")
+            routes = catalog.BEDROCK_GEO_ROUTES.get(model.geo or "")
+            if routes and self.region not in routes:
+                raise bad_value(
+                    ("bedrockModels", i, "modelId"), model.model_id,
+                    f"a '{model.geo}.' inference profile cannot be called from {self.region}; "
+                    f"use a profile whose geography includes {self.region}",
+                )
+
+    def _check_models(self) -> None:
+        smallest = self.neuron.smallest_instance
+        bedrock_names = {m.name for m in self.bedrock_models}
+        seen: set[str] = set()
+        for i, model in enumerate(self.models):
+            if model.neuron_cores > smallest.neuron_cores:
+                raise bad_value(
+                    ("models", i, "neuronCores"), model.neuron_cores,
+                    f"at most {smallest.neuron_cores}, the NeuronCores of one {smallest.name} node "
+                    f"(neuron.instanceTypes); choose a larger instance type or fewer cores",
+                )
+            for key in (model.name, model.service_name):
+                if key in seen or key in bedrock_names:
+                    raise bad_value(("models", i, "name"), model.name, "unique across models and bedrockModels")
+                seen.add(key)
+            if model.fallback is not None and model.fallback not in bedrock_names:
+                raise bad_value(
+                    ("models", i, "fallback"), model.fallback,
+                    f"the name of a Bedrock model: {', '.join(sorted(bedrock_names)) or '(none configured)'}",
+                )
+            if model.gated and model.replicas > 0 and not self.hf_token_set:
+                raise bad_value(
+                    ("hfToken",), None,
+                    f"required: model '{model.hf_model_id}' is gated on Hugging Face; "
+                    "run `pulumi config set --secret hfToken hf_...`",
+                )
+
+    @property
+    def cluster_name(self) -> str:
+        """The EKS cluster name (explicit, or `genai-<environment>`)."""
+        return self.cluster.name or f"genai-{self.environment}"
+
+    def fallback_for(self, model: SelfHostedModel) -> Optional[str]:
+        """The Bedrock model a self-hosted model falls back to (the first one by default)."""
+        if model.fallback:
+            return model.fallback
+        return self.bedrock_models[0].name if self.bedrock_models else None

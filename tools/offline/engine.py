@@ -1,0 +1,82 @@
+"""Run the real `__main__.py` for a stack file entirely offline with `pulumi.runtime.set_mocks`.
+
+`run_stack("dev")` loads `Pulumi.dev.yaml` into the runtime config (secure values become
+placeholders), installs the mocks (process-global: installed per call, never at import), runs
+the program inside a fresh root stack and returns every registered resource and output.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from components.settings import PROJECT
+from components.settings.loading import read_stack_file
+from tools.offline.mocks import PlatformMocks
+from tools.offline.monitor import RecordingMonitor
+from tools.offline.records import StackRun
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SECRET_PLACEHOLDER = "offline-placeholder-{key}"
+
+
+def runtime_config(config: dict[str, Any], secret_keys: set[str]) -> dict[str, str]:
+    """Stack-file values as the Pulumi CLI hands them to a program: strings, objects as JSON."""
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if key in secret_keys:
+            out[key] = SECRET_PLACEHOLDER.format(key=key.split(":")[-1])
+        elif isinstance(value, str):
+            out[key] = value
+        else:
+            out[key] = json.dumps(value)
+    return out
+
+
+def run_stack(
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    overrides: Optional[dict[str, Any]] = None,
+    stack_file: Optional[Path] = None,
+) -> StackRun:
+    """Run the program for `Pulumi.<stack>.yaml` offline; `overrides` replace config keys.
+
+    Raises `components.settings.SettingsError` (via `pulumi.RunError`) for bad config.
+    """
+    project_dir = Path(project_dir).resolve()
+    config, secret_keys = read_stack_file(stack_file or project_dir / f"Pulumi.{stack}.yaml")
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    region = str(config.get("aws:region", "us-east-1"))
+
+    mocks = PlatformMocks(region)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    set_all_config(runtime_config(config, secret_keys), sorted(secret_keys))
+    # set_mocks created and closed a root stack; run the program in a fresh one, as the CLI does
+    runtime_settings.ROOT.set(None)
+
+    program = project_dir / "__main__.py"
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+
+    resources = sorted(monitor.records, key=lambda r: r.urn)
+    return StackRun(
+        stack=stack,
+        resources=resources,
+        outputs=dict(sorted(monitor.stack_outputs.items())),
+        secret_outputs=set(monitor.secret_outputs),
+    )

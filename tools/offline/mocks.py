@@ -1,0 +1,122 @@
+"""Provider stand-ins for the offline engine: realistic ids, ARNs and invoke results."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
+
+ACCOUNT_ID = "123456789012"
+
+# ec2 id prefixes by resource type
+_EC2_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+}
+
+
+def digest(*parts: str, length: int = 17) -> str:
+    """A stable hex string derived from `parts`."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def arn(region: str, service: str, resource: str, *, regional: bool = True, account: bool = True) -> str:
+    """An ARN in the mock account."""
+    return f"arn:aws:{service}:{region if regional else ''}:{ACCOUNT_ID if account else ''}:{resource}"
+
+
+class PlatformMocks(Mocks):
+    """Returns each resource's inputs plus what its provider would compute (ids, ARNs, names)."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        typ, name = args.typ, args.name
+        if typ.startswith("kubernetes:"):
+            return self._kubernetes(typ, name, state)
+        if typ.startswith("random:"):
+            return self._random(typ, name, state)
+        if typ.startswith("aws:"):
+            return self._aws(typ, name, state)
+        return f"{name}-id", state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list]:
+        token = args.token
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{suffix}" for suffix in "abcdef"]
+            return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "state": "available"}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+                "userId": "AIDAOFFLINE",
+            }, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+        return dict(args.args), []
+
+    def _aws(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        service, kind = typ.split(":")[1].split("/")[0], typ.split(":")[2]
+        physical = state.get("name") or name
+        if typ in _EC2_PREFIX:
+            resource_id = _EC2_PREFIX[typ] + digest(typ, name)
+            state["arn"] = arn(self.region, "ec2", f"{kind.lower()}/{resource_id}")
+        elif typ == "aws:kms/key:Key":
+            resource_id = f"{digest(name, length=8)}-{digest(name, 'k', length=4)}-4000-8000-{digest(name, length=12)}"
+            state["arn"] = arn(self.region, "kms", f"key/{resource_id}")
+            state["keyId"] = resource_id
+        elif service == "iam":
+            resource_id = physical
+            state.setdefault("name", physical)
+            state["arn"] = arn(self.region, "iam", f"{kind[0].lower() + kind[1:]}/{physical}", regional=False)
+            state.setdefault("uniqueId", "AROA" + digest(name, length=16).upper())
+        elif typ == "aws:eks/nodeGroup:NodeGroup":
+            state.setdefault("nodeGroupName", physical)
+            resource_id = f"{state.get('clusterName')}:{state['nodeGroupName']}"
+            state["arn"] = arn(self.region, "eks", f"nodegroup/{state.get('clusterName')}/{state['nodeGroupName']}/x")
+        elif typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
+            state.setdefault("bucket", physical)
+            resource_id = state["bucket"]
+            state["arn"] = f"arn:aws:s3:::{resource_id}"
+        else:
+            resource_id = f"{physical}-{digest(typ, name, length=8)}"
+            state.setdefault("arn", arn(self.region, service, f"{kind.lower()}/{physical}"))
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state["latestVersion"] = 1
+        state["id"] = resource_id
+        return resource_id, state
+
+    def _kubernetes(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if typ.startswith("pulumi:providers:") or typ == "pulumi:providers:kubernetes":
+            return f"{name}-provider", state
+        metadata = dict(state.get("metadata") or {})
+        metadata.setdefault("name", name)
+        state["metadata"] = metadata
+        namespace = metadata.get("namespace")
+        return (f"{namespace}/{metadata['name']}" if namespace else metadata["name"]), state
+
+    def _random(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        seed = digest(typ, name, length=64)
+        if typ in ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString"):
+            length = int(state.get("length", 32))
+            state["result"] = (seed * 4)[:length]
+        elif typ == "random:index/randomId:RandomId":
+            size = int(state.get("byteLength", 16))
+            raw = bytes.fromhex((seed * 4)[: size * 2])
+            state.update(hex=raw.hex(), b64Std=base64.b64encode(raw).decode(), b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="))
+        elif typ == "random:index/randomUuid:RandomUuid":
+            state["result"] = f"{seed[:8]}-{seed[8:12]}-4{seed[13:16]}-8{seed[17:20]}-{seed[20:32]}"
+        return f"{name}-{seed[:8]}", state
