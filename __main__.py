@@ -3,9 +3,19 @@
 import pulumi
 import pulumi_aws as aws
 
+from components import images
+from components.apps.access import ReaderAccess
+from components.apps.agent_server import AgentServer
+from components.apps.context import AppContext
+from components.apps.credentials import Credentials
+from components.apps.datastores import DataStores
+from components.apps.gateway import Gateway
+from components.apps.langfuse import Langfuse
+from components.apps.model_servers import ModelServers
+from components.apps.open_webui import OpenWebUI
 from components.bedrock_access import BedrockAccess
 from components.cluster import Cluster
-from components import images
+from components.exports import access_instructions
 from components.namespace import PlatformNamespace
 from components.network import Network
 from components.neuron_device_plugin import NeuronDevicePlugin
@@ -24,46 +34,52 @@ stack = f"genai-{settings.environment}"
 tags = {"project": "genai-platform", "environment": settings.environment, "managed-by": "pulumi"}
 account_id = settings.account_id or aws.get_caller_identity_output().account_id
 
-# AWS base: network, EKS, Neuron capacity
+# AWS base: network, EKS, Neuron capacity, Bedrock access
 network = Network(stack, {"settings": settings.network, "cluster_name": settings.cluster_name, "tags": tags})
-cluster = Cluster(
-    stack,
-    {
-        "settings": settings.cluster,
-        "cluster_name": settings.cluster_name,
-        "vpc_id": network.vpc_id,
-        "public_subnet_ids": network.public_subnet_ids,
-        "private_subnet_ids": network.private_subnet_ids,
-        "tags": tags,
-    },
+cluster = Cluster(stack, {
+    "settings": settings.cluster,
+    "cluster_name": settings.cluster_name,
+    "vpc_id": network.vpc_id,
+    "public_subnet_ids": network.public_subnet_ids,
+    "private_subnet_ids": network.private_subnet_ids,
+    "tags": tags,
+})
+neuron_nodes = NeuronNodeGroup(f"{stack}-neuron", {
+    "settings": settings.neuron,
+    "cluster_name": cluster.cluster_name,
+    "kubernetes_version": settings.cluster.version,
+    "subnet_ids": network.private_subnet_ids,
+    "tags": tags,
+})
+NeuronDevicePlugin(f"{stack}-neuron-device-plugin", {
+    "image": images.NEURON_DEVICE_PLUGIN, "instance_types": settings.neuron.instance_types, "provider": cluster.provider,
+})
+bedrock = BedrockAccess(f"{stack}-bedrock", {
+    "models": settings.bedrock_models,
+    "region": settings.region,
+    "account_id": account_id,
+    "cluster_name": cluster.cluster_name,
+    "namespace": NAMESPACE,
+    "service_accounts": BEDROCK_SERVICE_ACCOUNTS,
+    "tags": tags,
+})
+
+# In-cluster platform: namespace, credentials, stores, models, gateway, tracing, UI, agents
+namespace = PlatformNamespace(f"{stack}-namespace", {
+    "name": NAMESPACE, "provider": cluster.provider, "depends_on": [cluster.storage_class],
+})
+credentials = Credentials(f"{stack}-credentials")
+ctx = AppContext(settings, namespace.name, NAMESPACE, cluster.provider, credentials)
+DataStores(f"{stack}-datastores", ctx)
+ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"))
+gateway = Gateway(f"{stack}-gateway", ctx)
+langfuse = Langfuse(f"{stack}-langfuse", ctx, cluster.cluster_name, tags)
+agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key)
+OpenWebUI(
+    f"{stack}-open-webui", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key, agent_url=agent.url,
+    agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
 )
-neuron_nodes = NeuronNodeGroup(
-    f"{stack}-neuron",
-    {
-        "settings": settings.neuron,
-        "cluster_name": cluster.cluster_name,
-        "kubernetes_version": settings.cluster.version,
-        "subnet_ids": network.private_subnet_ids,
-        "tags": tags,
-    },
-)
-NeuronDevicePlugin(
-    f"{stack}-neuron-device-plugin",
-    {"image": images.NEURON_DEVICE_PLUGIN, "instance_types": settings.neuron.instance_types, "provider": cluster.provider},
-)
-bedrock = BedrockAccess(
-    f"{stack}-bedrock",
-    {
-        "models": settings.bedrock_models,
-        "region": settings.region,
-        "account_id": account_id,
-        "cluster_name": cluster.cluster_name,
-        "namespace": NAMESPACE,
-        "service_accounts": BEDROCK_SERVICE_ACCOUNTS,
-        "tags": tags,
-    },
-)
-namespace = PlatformNamespace(f"{stack}-namespace", {"name": NAMESPACE, "provider": cluster.provider})
+ReaderAccess(f"{stack}-reader-access", ctx)
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("region", settings.region)
@@ -73,3 +89,8 @@ pulumi.export("neuronNodeGroupName", neuron_nodes.node_group_name)
 pulumi.export("neuronNodeRoleArn", neuron_nodes.role_arn)
 pulumi.export("bedrockRoleArn", bedrock.role_arn)
 pulumi.export("namespace", namespace.name)
+pulumi.export("langfuseEventBucket", langfuse.bucket_name)
+pulumi.export("litellmMasterKey", gateway.master_key)
+pulumi.export("langfuseAdminPassword", langfuse.admin_password)
+pulumi.export("langfuseAdminEmail", settings.langfuse.admin_email)
+pulumi.export("access", access_instructions(settings, NAMESPACE))

@@ -77,6 +77,8 @@ class Cluster(pulumi.ComponentResource):
     """The system node group name."""
     secrets_key_arn: pulumi.Output[str]
     """KMS key encrypting Kubernetes secrets."""
+    storage_class: StorageClass
+    """The default gp3 StorageClass (claims wait for it)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:cluster:Cluster", name, {}, opts)
@@ -180,7 +182,7 @@ class Cluster(pulumi.ComponentResource):
         # Kubernetes provider and the default encrypted gp3 StorageClass
         self.kubeconfig = pulumi.Output.secret(control_plane.kubeconfig_json)
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
-        StorageClass(
+        self.storage_class = StorageClass(
             f"{name}-gp3",
             metadata=ObjectMetaArgs(name="gp3", annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
             provisioner="ebs.csi.aws.com",

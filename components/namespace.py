@@ -19,6 +19,8 @@ class PlatformNamespaceArgs(TypedDict):
     """Namespace name (`genai`)."""
     provider: pulumi.ProviderResource
     """Kubernetes provider of the cluster."""
+    depends_on: list[pulumi.Resource]
+    """What must exist before any workload (the default StorageClass)."""
 
 
 class PlatformNamespace(pulumi.ComponentResource):
@@ -32,11 +34,12 @@ class PlatformNamespace(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:k8s:PlatformNamespace", name, {}, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args["provider"])
+        ns_opts = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=args["depends_on"]))
         psa = {f"pod-security.kubernetes.io/{mode}": PSA_LEVEL for mode in ("enforce", "audit", "warn")}
         namespace = Namespace(
             f"{name}-ns",
             metadata=ObjectMetaArgs(name=args["name"], labels={**psa, "app.kubernetes.io/part-of": "genai-platform"}),
-            opts=k8s_opts,
+            opts=ns_opts,
         )
         NetworkPolicy(
             f"{name}-default-deny",

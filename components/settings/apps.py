@@ -46,6 +46,7 @@ class SelfHostedModel(Section):
     replicas: int = Field(default=1, ge=0)
     cache_gib: int = Field(default=50, ge=10)
     fallback: Optional[str] = None
+    resources: Resources = Resources(cpu="3", memory="10Gi", memory_limit="12Gi", cpu_limit="4")
 
     @field_validator("image")
     @classmethod
@@ -57,6 +58,17 @@ class SelfHostedModel(Section):
     def _hf_id(cls, value: str) -> str:
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
             raise bad_value((), value, "a Hugging Face model id such as meta-llama/Llama-3.2-1B-Instruct")
+        return value
+
+    @field_validator("replicas")
+    @classmethod
+    def _replicas(cls, value: int) -> int:
+        if value > 1:
+            raise bad_value(
+                (), value,
+                "0 (idle) or 1: the compiled-model cache is a ReadWriteOnce volume; "
+                "add another entry to `models` (its own cache) to serve more copies",
+            )
         return value
 
     @model_validator(mode="after")

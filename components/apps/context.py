@@ -1,0 +1,37 @@
+"""What every app component receives: settings, namespace, provider, credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+
+from components.apps.credentials import Credentials
+from components.settings import Settings
+
+FILES = Path(__file__).parent / "files"
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """Shared inputs of the in-cluster app components."""
+
+    settings: Settings
+    namespace: pulumi.Input[str]
+    namespace_name: str
+    provider: pulumi.ProviderResource
+    credentials: Credentials
+
+    def opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+        """Options for a Kubernetes child of `parent`."""
+        return pulumi.ResourceOptions(parent=parent, provider=self.provider)
+
+    def service_url(self, service: str, port: int, scheme: str = "http", path: str = "") -> str:
+        """In-cluster URL of a Service in the platform namespace."""
+        return f"{scheme}://{service}.{self.namespace_name}.svc.cluster.local:{port}{path}"
+
+
+def read_file(name: str) -> str:
+    """A static file an app mounts (init scripts, config snippets)."""
+    return (FILES / name).read_text()

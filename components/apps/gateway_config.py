@@ -1,0 +1,98 @@
+"""LiteLLM's `config.yaml`, built as data from settings (tests and the real proxy load it).
+
+The seed page's `model_tiers`, `routing_rules`, `cache_rules` and `performance_config` are not
+LiteLLM settings; their intent maps onto real features: a routing strategy, fallbacks from each
+self-hosted model to Bedrock, retries/cooldowns, and a Redis response cache with a TTL (callers
+opt out per request with `cache: {"no-cache": true}`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from components.settings import Settings
+from components.settings.apps import SelfHostedModel
+
+USER_HEADER = "X-OpenWebUI-User-Id"
+VLLM_PORT = 8000
+
+
+def vllm_api_base(model: SelfHostedModel, namespace: str) -> str:
+    """The model's Service, by its cluster DNS name."""
+    return f"http://{model.service_name}.{namespace}.svc.cluster.local:{VLLM_PORT}/v1"
+
+
+def env(name: str) -> str:
+    """A value LiteLLM reads from the environment (a Secret), never written into the file."""
+    return f"os.environ/{name}"
+
+
+def gateway_config(settings: Settings, namespace: str) -> dict[str, Any]:
+    """The full proxy configuration."""
+    gateway = settings.gateway
+    model_list: list[dict[str, Any]] = [
+        {
+            "model_name": m.name,
+            "litellm_params": {"model": f"bedrock/{m.model_id}", "aws_region_name": settings.region},
+            "model_info": {"id": f"bedrock-{m.name}", "provider": "bedrock"},
+        }
+        for m in settings.bedrock_models
+    ]
+    model_list += [
+        {
+            "model_name": m.name,
+            "litellm_params": {
+                "model": f"hosted_vllm/{m.name}",
+                "api_base": vllm_api_base(m, namespace),
+                "timeout": gateway.timeout_seconds,
+            },
+            "model_info": {"id": f"vllm-{m.slug}", "provider": "vllm", "hf_model_id": m.hf_model_id},
+        }
+        for m in settings.models
+    ]
+    fallbacks = [
+        {m.name: [settings.fallback_for(m)]} for m in settings.models if settings.fallback_for(m) is not None
+    ]
+    return {
+        "model_list": model_list,
+        "router_settings": {
+            "routing_strategy": gateway.routing_strategy,
+            "num_retries": gateway.num_retries,
+            "timeout": gateway.timeout_seconds,
+            "allowed_fails": gateway.allowed_fails,
+            "cooldown_time": gateway.cooldown_seconds,
+            "fallbacks": fallbacks,
+            # Shared state across replicas (cooldowns, usage) lives in the cache Redis
+            "redis_host": env("REDIS_HOST"),
+            "redis_port": env("REDIS_PORT"),
+            "redis_password": env("REDIS_PASSWORD"),
+        },
+        "litellm_settings": {
+            "callbacks": ["langfuse_otel", "prometheus"],
+            "cache": gateway.cache_ttl_seconds > 0,
+            "cache_params": {
+                "type": "redis",
+                "host": env("REDIS_HOST"),
+                "port": env("REDIS_PORT"),
+                "password": env("REDIS_PASSWORD"),
+                "ttl": gateway.cache_ttl_seconds,
+                "namespace": "litellm.response-cache",
+            },
+            "request_timeout": gateway.timeout_seconds,
+            "drop_params": True,
+            # Token counting falls back to tiktoken: no Hugging Face downloads from the gateway
+            "disable_hf_tokenizer_download": True,
+        },
+        "general_settings": {
+            "master_key": env("LITELLM_MASTER_KEY"),
+            "database_url": env("DATABASE_URL"),
+            "user_header_name": USER_HEADER,
+        },
+    }
+
+
+def render_gateway_config(settings: Settings, namespace: str) -> str:
+    """`config.yaml` as mounted into the proxy."""
+    return yaml.safe_dump(gateway_config(settings, namespace), sort_keys=False)

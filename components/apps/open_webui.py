@@ -1,0 +1,110 @@
+"""Open WebUI, the chat UI: connected to LiteLLM and the agent server, state in PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import pulumi
+
+from components.apps.context import AppContext
+from components.apps.datastores import POSTGRES_PORT, REDIS_PORT
+from components.k8s.secret import k8s_secret
+from components.k8s.spec import Edge, Port, Probe, SecretRef, Volume, WorkloadSpec
+from components.k8s.workload import Workload
+from components.pod_identity import PodIdentityRole, policy_document
+from components.settings.apps import Resources
+from components.storage_bucket import PrivateBucket, bucket_access_statements
+
+NAME = "open-webui"
+CONTAINER_PORT, SERVICE_PORT = 8080, 80
+DATA = "/app/backend/data"
+
+
+class OpenWebUI(pulumi.ComponentResource):
+    """Deployment + Service `open-webui:80 -> 8080`. Chats, users and RAG vectors (pgvector)
+    live in PostgreSQL and uploads in S3, so any replica count works; more than one replica
+    adds Redis-backed websockets and config sync."""
+
+    def __init__(self, name: str, ctx: AppContext, *, gateway_url: str, gateway_key: pulumi.Input[str],
+                 agent_url: str, agent_port: int, agent_key: pulumi.Input[str], cluster_name: pulumi.Input[str],
+                 tags: dict[str, str], opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__("genai:apps:OpenWebUI", name, {}, opts)
+        settings, creds, ns = ctx.settings, ctx.credentials, ctx.namespace_name
+        webui = settings.open_webui
+        several = webui.replicas > 1
+
+        uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags)
+        PodIdentityRole(
+            f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags,
+            policy=uploads.arn.apply(lambda arn: json.dumps(policy_document(bucket_access_statements(arn)))),
+            service_accounts=[(ns, NAME)],
+        )
+
+        redis_url = pulumi.Output.concat(
+            "redis://:", creds.cache_redis_password, f"@cache-redis.{ns}.svc.cluster.local:{REDIS_PORT}/1"
+        )
+        database_url = pulumi.Output.concat(
+            "postgresql://openwebui:", creds.database_passwords["openwebui"],
+            f"@postgres.{ns}.svc.cluster.local:{POSTGRES_PORT}/openwebui",
+        )
+        secret = k8s_secret(f"{NAME}-credentials", ctx.namespace, {
+            "secret-key": creds.open_webui_secret_key,
+            "database-url": database_url,
+            # Paired by position with OPENAI_API_BASE_URLS: the gateway, then the agent server
+            "openai-api-keys": pulumi.Output.concat(gateway_key, ";", agent_key),
+            "redis-url": redis_url,
+        }, ctx.opts(self))
+        ref = secret.metadata.name
+
+        env = {
+            "OPENAI_API_BASE_URLS": f"{gateway_url};{agent_url}",
+            "ENABLE_OLLAMA_API": "False",
+            "ENABLE_OPENAI_API": "True",
+            "ENABLE_PERSISTENT_CONFIG": "False",
+            "ENABLE_FORWARD_USER_INFO_HEADERS": "True",
+            "ENABLE_SIGNUP": str(webui.enable_signup),
+            "DEFAULT_USER_ROLE": webui.default_user_role,
+            "VECTOR_DB": "pgvector",
+            "STORAGE_PROVIDER": "s3",
+            "S3_BUCKET_NAME": uploads.name,
+            "S3_REGION_NAME": settings.region,
+            "ANONYMIZED_TELEMETRY": "False",
+            "DO_NOT_TRACK": "True",
+            "SCARF_NO_ANALYTICS": "True",
+            "HOME": "/tmp",
+        }
+        secret_env = {
+            "WEBUI_SECRET_KEY": SecretRef(ref, "secret-key"),
+            "DATABASE_URL": SecretRef(ref, "database-url"),
+            "PGVECTOR_DB_URL": SecretRef(ref, "database-url"),
+            "OPENAI_API_KEYS": SecretRef(ref, "openai-api-keys"),
+        }
+        egress = [Edge("litellm", 4000), Edge("custom-server", agent_port), Edge("postgres", POSTGRES_PORT)]
+        if several:
+            env |= {"ENABLE_WEBSOCKET_SUPPORT": "True", "WEBSOCKET_MANAGER": "redis"}
+            secret_env |= {"WEBSOCKET_REDIS_URL": SecretRef(ref, "redis-url"), "REDIS_URL": SecretRef(ref, "redis-url")}
+            egress.append(Edge("cache-redis", REDIS_PORT))
+
+        Workload(WorkloadSpec(
+            name=NAME, component="ui", image=webui.image, replicas=webui.replicas,
+            ports=[Port("http", CONTAINER_PORT, SERVICE_PORT)],
+            env=env, secret_env=secret_env,
+            resources=Resources(cpu="500m", memory="1Gi", memory_limit="2Gi"),
+            liveness=Probe(path="/health", period=15),
+            readiness=Probe(path="/health/db", period=10),
+            startup=Probe(path="/health", period=10, failures=60),
+            # One replica keeps its data directory (caches, local models) on a volume;
+            # several share everything through PostgreSQL, S3 and Redis instead
+            volumes=[] if several else [Volume("data", DATA, webui.data_gib)],
+            scratch_paths={"tmp": "/tmp", **({"data": DATA} if several else {})},
+            # The app writes into its own install directory at start (static assets)
+            read_only_root=False,
+            run_as_user=1000,
+            allow_users=True,
+            egress_to=egress,
+            # Embedding models and web content are fetched over HTTPS; S3 through Pod Identity
+            egress_https=True,
+            egress_aws_identity=True,
+        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
