@@ -1,0 +1,11 @@
+"""Read-only AWS preflight checks for a stack, run before its first `pulumi up`.
+
+    python -m tools.preflight <stack> [--project-dir DIR]
+
+See `checks` for what is checked and `report` for the output format.
+"""
+
+from .checks import Clients, PreflightTarget, run_checks, target_from_settings
+from .report import CheckResult
+
+__all__ = ["CheckResult", "Clients", "PreflightTarget", "run_checks", "target_from_settings"]
