@@ -47,6 +47,7 @@ class RecordingMonitor(MockMonitor):
             secret_paths=secret_paths,
             dependencies=sorted(set(request.dependencies)),
             provider=request.provider,
+            protect=bool(request.protect),
         )
         self.records.append(record)
         if request.type == EKS_COMPONENT:

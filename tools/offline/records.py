@@ -61,6 +61,7 @@ class ResourceRecord:
     provider: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
     emulated: bool = False
+    protect: bool = False
 
     @property
     def masked_inputs(self) -> dict[str, Any]:

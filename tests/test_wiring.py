@@ -1,0 +1,107 @@
+"""Wiring asserted, not assumed: the gateway config, shared keys, and no literal secrets."""
+
+from __future__ import annotations
+
+import json
+
+from components.settings import load_stack_settings
+from rendered import containers, env, gateway_config, workloads
+
+
+def test_gateway_lists_every_model_and_vllm_bases_point_at_services(stack_run):
+    settings = load_stack_settings(stack_run.stack)
+    config = gateway_config(stack_run)
+    listed = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
+    assert set(listed) == {m.name for m in settings.models} | {m.name for m in settings.bedrock_models}
+    for model in settings.bedrock_models:
+        assert listed[model.name] == {"model": f"bedrock/{model.model_id}", "aws_region_name": settings.region}
+    for model in settings.models:
+        assert listed[model.name]["model"] == f"hosted_vllm/{model.name}"
+        assert listed[model.name]["api_base"] == f"http://{model.service_name}.genai.svc.cluster.local:8000/v1"
+    assert config["router_settings"]["fallbacks"] == [{m.name: [settings.fallback_for(m)]} for m in settings.models]
+
+
+def test_gateway_features_and_no_inline_secrets(stack_run):
+    config = gateway_config(stack_run)
+    assert config["router_settings"]["routing_strategy"] in {
+        "simple-shuffle", "least-busy", "usage-based-routing", "usage-based-routing-v2",
+        "latency-based-routing", "cost-based-routing"}
+    settings = config["litellm_settings"]
+    assert settings["callbacks"] == ["langfuse_otel", "prometheus"]
+    assert settings["cache"] is True and settings["cache_params"]["type"] == "redis" and settings["cache_params"]["ttl"] > 0
+    general = config["general_settings"]
+    assert general == {"master_key": "os.environ/LITELLM_MASTER_KEY", "database_url": "os.environ/DATABASE_URL",
+                       "user_header_name": "X-OpenWebUI-User-Id"}
+    variables = env(stack_run, "litellm")
+    for key in ("LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_URL", "REDIS_PASSWORD",
+                "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY"):
+        assert variables[key], key
+        assert variables[key] not in json.dumps(config)
+    assert variables["LITELLM_MASTER_KEY"].startswith("sk-")
+    assert not any(k.startswith("AWS_ACCESS_KEY") or k.startswith("AWS_SECRET") for k in variables)
+
+
+def test_langfuse_keys_litellm_reads_are_the_ones_langfuse_initialises(stack_run):
+    litellm, web = env(stack_run, "litellm"), env(stack_run, "langfuse")
+    assert litellm["LANGFUSE_PUBLIC_KEY"] == web["LANGFUSE_INIT_PROJECT_PUBLIC_KEY"]
+    assert litellm["LANGFUSE_SECRET_KEY"] == web["LANGFUSE_INIT_PROJECT_SECRET_KEY"]
+    assert web["LANGFUSE_INIT_PROJECT_PUBLIC_KEY"].startswith("pk-lf-")
+    assert web["LANGFUSE_INIT_PROJECT_SECRET_KEY"].startswith("sk-lf-")
+    assert litellm["LANGFUSE_HOST"] == "http://langfuse.genai.svc.cluster.local:3000"
+    assert len(web["ENCRYPTION_KEY"]) == 64 and int(web["ENCRYPTION_KEY"], 16) >= 0
+    worker = env(stack_run, "langfuse-worker")
+    for key in ("DATABASE_URL", "SALT", "ENCRYPTION_KEY", "CLICKHOUSE_PASSWORD", "REDIS_AUTH"):
+        assert worker[key] == web[key], key
+
+
+def test_open_webui_and_agent_server_use_gateway_keys(stack_run):
+    webui, agent, litellm = env(stack_run, "open-webui"), env(stack_run, "custom-server"), env(stack_run, "litellm")
+    urls = webui["OPENAI_API_BASE_URLS"].split(";")
+    keys = webui["OPENAI_API_KEYS"].split(";")
+    assert urls == ["http://litellm.genai.svc.cluster.local:4000/v1", "http://custom-server.genai.svc.cluster.local:5000"]
+    assert keys[0] == litellm["LITELLM_MASTER_KEY"]
+    assert keys[1] == agent["PIPELINES_API_KEY"] and keys[1] != "0p3n-w3bu!"
+    assert agent["LITELLM_API_KEY"] == litellm["LITELLM_MASTER_KEY"]
+    assert agent["LITELLM_BASE_URL"] == "http://litellm.genai.svc.cluster.local:4000/v1"
+
+
+def test_database_urls_use_each_apps_own_role(stack_run):
+    pg = env(stack_run, "postgres")
+    for app, var in (("langfuse", "LANGFUSE_DB_PASSWORD"), ("litellm", "LITELLM_DB_PASSWORD"),
+                     ("open-webui", "OPENWEBUI_DB_PASSWORD")):
+        url = env(stack_run, app)["DATABASE_URL"]
+        role = "openwebui" if app == "open-webui" else app
+        assert url == f"postgresql://{role}:{pg[var]}@postgres.genai.svc.cluster.local:5432/{role}"
+
+
+def test_no_secret_value_in_any_env_literal(stack_run):
+    secret_values = {
+        value for record in stack_run.kubernetes_objects() if record.type.endswith(":Secret")
+        for value in record.inputs["stringData"].values() if len(value) >= 8
+    }
+    assert len(secret_values) > 10
+    for record in workloads(stack_run) + workloads(stack_run, "kube-system"):
+        for c in containers(record):
+            for item in c.get("env", []):
+                literal = item.get("value", "")
+                assert not any(s in literal for s in secret_values), (c["name"], item["name"])
+            assert not any(s in json.dumps(c.get("args", [])) for s in secret_values), c["name"]
+
+
+def test_credentials_generated_and_data_bound_ones_protected(stack_run):
+    randoms = [r for r in stack_run.resources if r.type.startswith("random:")]
+    assert randoms
+    protected_names = {"langfuse-salt", "langfuse-nextauth-secret", "langfuse-encryption-key", "litellm-salt-key",
+                       "open-webui-secret-key"}
+    # protect is a resource option: the engine records it from the registration request
+    for name in protected_names:
+        (record,) = [r for r in randoms if r.name.endswith(name)]
+        assert record.protect, name
+    (master,) = [r for r in randoms if r.name.endswith("litellm-master-key")]
+    assert not master.protect
+
+
+def test_secret_outputs(stack_run):
+    for key in ("kubeconfig", "litellmMasterKey", "langfuseAdminPassword"):
+        assert key in stack_run.secret_outputs, key
+    assert stack_run.outputs["access"]["langfuse"]["portForward"] == "kubectl port-forward -n genai svc/langfuse 3001:3000"
