@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,8 +38,3 @@ def run_with() -> Callable[..., StackRun]:
         return run_stack(stack, overrides=overrides)
 
     return _run
-
-
-def policy(record_inputs: dict[str, Any], key: str = "policy") -> dict[str, Any]:
-    """A JSON policy document input, parsed."""
-    return json.loads(record_inputs[key])

@@ -100,8 +100,6 @@ class PlatformMocks(Mocks):
         return resource_id, state
 
     def _kubernetes(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if typ.startswith("pulumi:providers:") or typ == "pulumi:providers:kubernetes":
-            return f"{name}-provider", state
         metadata = dict(state.get("metadata") or {})
         metadata.setdefault("name", name)
         state["metadata"] = metadata
