@@ -76,3 +76,11 @@ def partition_for(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
     return "aws"
+
+
+def geo_for_region(region: str) -> str | None:
+    """The inference-profile geography a region belongs to (`us`, `eu`, `apac`, ...), if any."""
+    for geo in ("us", "eu", "apac", "us-gov"):
+        if region in BEDROCK_GEO_ROUTES[geo]:
+            return geo
+    return None

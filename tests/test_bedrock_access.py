@@ -57,3 +57,13 @@ def test_associations_bind_gateway_and_agent_server(stack_run):
         ("genai", "custom-server"), ("genai", "litellm"),
     ]
     assert {a["clusterName"] for a in associations} == {stack_run.outputs["clusterName"]}
+
+
+def test_default_models_follow_the_regions_geography(run_with):
+    run = run_with("dev", {"aws:region": "eu-central-1"})
+    resources = _bedrock_policy(run)["Statement"][0]["Resource"]
+    profiles = [r for r in resources if ":inference-profile/" in r]
+    assert profiles == sorted(
+        f"arn:aws:bedrock:eu-central-1:{ACCOUNT_ID}:inference-profile/eu.anthropic.{m}"
+        for m in ("claude-haiku-4-5-20251001-v1:0", "claude-sonnet-4-5-20250929-v1:0")
+    )

@@ -22,10 +22,18 @@ from components.settings.infra import BedrockModel, ClusterSettings, NetworkSett
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
-DEFAULT_BEDROCK_MODELS = [
-    BedrockModel(name="claude-haiku-4-5", model_id="us.anthropic.claude-haiku-4-5-20251001-v1:0"),
-    BedrockModel(name="claude-sonnet-4-5", model_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
-]
+DEFAULT_CLAUDE_MODELS = {
+    "claude-haiku-4-5": "anthropic.claude-haiku-4-5-20251001-v1:0",
+    "claude-sonnet-4-5": "anthropic.claude-sonnet-4-5-20250929-v1:0",
+}
+
+
+def default_bedrock_models(region: str) -> list[BedrockModel]:
+    """Claude Haiku 4.5 and Sonnet 4.5 through the inference profiles of the region's geography."""
+    geo = catalog.geo_for_region(region)
+    if geo is None:
+        return []
+    return [BedrockModel(name=name, model_id=f"{geo}.{model}") for name, model in DEFAULT_CLAUDE_MODELS.items()]
 
 
 class Settings(Section):
@@ -38,7 +46,7 @@ class Settings(Section):
     cluster: ClusterSettings = ClusterSettings()
     neuron: NeuronSettings = NeuronSettings()
     models: list[SelfHostedModel] = [SelfHostedModel(slug="llama3-2-1b")]
-    bedrock_models: list[BedrockModel] = DEFAULT_BEDROCK_MODELS
+    bedrock_models: Optional[list[BedrockModel]] = None
     gateway: GatewaySettings = GatewaySettings()
     langfuse: LangfuseSettings = LangfuseSettings()
     open_webui: OpenWebUISettings = OpenWebUISettings()
@@ -71,6 +79,8 @@ class Settings(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
+        if self.bedrock_models is None:
+            object.__setattr__(self, "bedrock_models", default_bedrock_models(self.region))
         self._check_bedrock_geo()
         self._check_models()
         return self
