@@ -7,6 +7,7 @@ the program inside a fresh root stack and returns every registered resource and 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 import sys
@@ -61,6 +62,8 @@ def run_stack(
             config[key] = value
     region = str(config.get("aws:region", "us-east-1"))
 
+    # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one
+    asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = PlatformMocks(region)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
