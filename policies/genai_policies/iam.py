@@ -1,0 +1,157 @@
+"""IAM rules: no wildcard grants in the program's own policies; Pod Identity roles trust only pods.
+
+Documents checked: `aws:iam/rolePolicy`, `userPolicy`, `groupPolicy` and `policy` (`policy`),
+`aws:iam/role` (`inlinePolicies[].policy`, and the actions of `assumeRolePolicy`). AWS managed
+policies attached by ARN are not the program's documents and are not checked here.
+
+Wildcards are looked for in `Allow` statements (a `Deny` on `*` only narrows access):
+`Action` `*` or `service:*`, `Resource` `*`, and `NotAction` / `NotResource` in an `Allow`
+(which grant everything but the listed items).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, Mapping
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from .common import (
+    as_list,
+    is_map,
+    parse_policy_document,
+    principals,
+    statement_values,
+    statements,
+)
+
+ROLE = "aws:iam/role:Role"
+POLICY_PROPERTY_TYPES = {
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+    "aws:iam/policy:Policy": "policy",
+}
+
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+POD_IDENTITY_ACTIONS = frozenset({"sts:AssumeRole", "sts:TagSession"})
+
+_WILDCARD_ACTION = re.compile(r"^(\*|[^:]*:\*)$")
+
+
+def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any, bool]]:
+    """(where, document, actions_only) for each policy document the resource carries."""
+    key = POLICY_PROPERTY_TYPES.get(args.resource_type)
+    if key is not None:
+        yield key, args.props.get(key), False
+    if args.resource_type == ROLE:
+        for i, inline in enumerate(as_list(args.props.get("inlinePolicies"))):
+            if is_map(inline) and inline.get("policy"):
+                yield f"inlinePolicies[{i}] ({inline.get('name') or 'unnamed'})", inline.get("policy"), False
+        if args.props.get("assumeRolePolicy"):
+            yield "assumeRolePolicy", args.props.get("assumeRolePolicy"), True
+
+
+def wildcard_findings(document: Mapping[str, Any], actions_only: bool = False) -> list[str]:
+    """What in `document` grants a wildcard, one line per statement and key."""
+    findings = []
+    for i, statement in enumerate(statements(document)):
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        label = f"Statement[{i}]" + (f" ({statement.get('Sid')})" if statement.get("Sid") else "")
+        actions = [a for a in statement_values(statement, "Action") if _WILDCARD_ACTION.match(a)]
+        if actions:
+            findings.append(f"{label} allows Action {actions}")
+        if "NotAction" in statement:
+            findings.append(f"{label} allows NotAction (every action but those listed)")
+        if actions_only:
+            continue
+        if "*" in statement_values(statement, "Resource"):
+            findings.append(f"{label} allows Resource '*'")
+        if "NotResource" in statement:
+            findings.append(f"{label} allows NotResource (every resource but those listed)")
+    return findings
+
+
+def _no_wildcards(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for where, raw, actions_only in _documents(args):
+        document = parse_policy_document(raw)
+        if document is None:
+            report_violation(f"{where} is not a JSON IAM policy document, so it cannot be checked.")
+            continue
+        findings = wildcard_findings(document, actions_only)
+        if findings:
+            report_violation(
+                f"{where}: {'; '.join(findings)}. Grant the specific actions on the specific resource ARNs."
+            )
+
+
+def names_pod_identity(document: Mapping[str, Any]) -> bool:
+    """The trust document names the EKS Pod Identity service principal."""
+    return any(
+        kind == "Service" and value == POD_IDENTITY_PRINCIPAL
+        for statement in statements(document)
+        for kind, value in principals(statement)
+    )
+
+
+def _pod_identity_trust(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != ROLE:
+        return
+    document = parse_policy_document(args.props.get("assumeRolePolicy"))
+    if document is None or not names_pod_identity(document):
+        return
+    problems = []
+    granted: set[str] = set()
+    for i, statement in enumerate(statements(document)):
+        others = [
+            f"{kind}:{value}" for kind, value in principals(statement) if (kind, value) != ("Service", POD_IDENTITY_PRINCIPAL)
+        ]
+        if others:
+            problems.append(f"Statement[{i}] also trusts {others}")
+        if "NotPrincipal" in statement:
+            problems.append(f"Statement[{i}] uses NotPrincipal")
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        actions = set(statement_values(statement, "Action"))
+        extra = sorted(actions - POD_IDENTITY_ACTIONS)
+        if extra or "NotAction" in statement:
+            problems.append(f"Statement[{i}] allows {extra or 'NotAction'} beyond sts:AssumeRole/sts:TagSession")
+        granted |= actions & POD_IDENTITY_ACTIONS
+    missing = sorted(POD_IDENTITY_ACTIONS - granted)
+    if missing:
+        problems.append(f"the trust does not allow {missing} (EKS Pod Identity needs both)")
+    if problems:
+        report_violation(
+            f"Pod Identity role trust: {'; '.join(problems)}. A role for pods is assumed only by "
+            f"{POD_IDENTITY_PRINCIPAL} with sts:AssumeRole and sts:TagSession."
+        )
+
+
+def policies() -> list[ResourceValidationPolicy]:
+    """The IAM rules."""
+    return [
+        ResourceValidationPolicy(
+            name="iam-no-wildcards",
+            description=(
+                "IAM policies the program creates grant no '*' or 'service:*' action and no '*' resource "
+                "(nor NotAction/NotResource in an Allow); trust policies no wildcard action."
+            ),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            validate=_no_wildcards,
+        ),
+        ResourceValidationPolicy(
+            name="iam-pod-identity-trust",
+            description=(
+                f"Roles trusted by {POD_IDENTITY_PRINCIPAL} are trusted by nothing else, and only for "
+                "sts:AssumeRole + sts:TagSession."
+            ),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            validate=_pod_identity_trust,
+        ),
+    ]
