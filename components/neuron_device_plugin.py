@@ -12,9 +12,11 @@ from pulumi_kubernetes.core.v1 import (
     EnvVarSourceArgs,
     HostPathVolumeSourceArgs,
     ObjectFieldSelectorArgs,
+    PodSecurityContextArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
     ResourceRequirementsArgs,
+    SeccompProfileArgs,
     SecurityContextArgs,
     CapabilitiesArgs,
     ServiceAccount,
@@ -89,6 +91,10 @@ class NeuronDevicePlugin(pulumi.ComponentResource):
                     spec=PodSpecArgs(
                         service_account_name=account.metadata.name,
                         priority_class_name="system-node-critical",
+                        # The runtime's default seccomp profile: a gRPC server on a socket needs no more
+                        security_context=PodSecurityContextArgs(
+                            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault")
+                        ),
                         tolerations=[
                             TolerationArgs(key="CriticalAddonsOnly", operator="Exists"),
                             TolerationArgs(key=catalog.NEURON_TAINT_KEY, operator="Exists", effect="NoSchedule"),

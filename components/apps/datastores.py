@@ -133,7 +133,10 @@ class DataStores(pulumi.ComponentResource):
         Workload(redis_spec("langfuse-redis", stores.redis_image, lf_redis.metadata.name, LANGFUSE_REDIS_CLIENTS,
                             eviction="noeviction", max_memory="384mb", persistent_gib=stores.redis_gib),
                  ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
-        Workload(redis_spec("cache-redis", stores.redis_image, cache.metadata.name, CACHE_REDIS_CLIENTS,
+        # Open WebUI uses the cache only with several replicas (websockets, config sync): no
+        # ingress opening for a client that never connects
+        cache_clients = tuple(c for c in CACHE_REDIS_CLIENTS if c != "open-webui" or ctx.settings.open_webui.replicas > 1)
+        Workload(redis_spec("cache-redis", stores.redis_image, cache.metadata.name, cache_clients,
                             eviction="allkeys-lru", max_memory="256mb", persistent_gib=None),
                  ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({})

@@ -1,0 +1,94 @@
+"""Every rendered Kubernetes object is valid for the cluster's Kubernetes version, strictly.
+
+kubernetes-validate checks each object against the OpenAPI-derived JSON schema of its
+apiVersion/kind; strict mode rejects unknown fields, so a misspelt or misplaced field (which
+the API server would drop, or reject with `kubectl --validate=strict`) fails here.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+from kubernetes_validate.utils import all_versions, major_minor
+from packaging.version import Version
+
+from components.settings import load_stack_settings
+from k8s_manifests import api_version_kind, manifests, object_id
+from tools.offline.engine import PROJECT_DIR
+
+
+def schema_version(cluster_version: str) -> str:
+    """The closest Kubernetes minor version kubernetes-validate ships schemas for."""
+    wanted = Version(major_minor(cluster_version))
+    shipped = sorted({Version(major_minor(v)) for v in all_versions()})
+    closest = min(shipped, key=lambda v: (abs(v.minor - wanted.minor) if v.major == wanted.major else 1000, -v.minor))
+    assert closest.major == wanted.major and abs(closest.minor - wanted.minor) <= 1, (
+        f"kubernetes-validate {kubernetes_validate.__version__} ships schemas {[str(v) for v in shipped]}, "
+        f"none within one minor version of the cluster's {cluster_version}: upgrade kubernetes-validate"
+    )
+    return str(closest)
+
+
+def validation_errors(objects: list[dict], version: str) -> list[str]:
+    """`Kind/ns/name: path: message` for each object that does not validate strictly."""
+    errors = []
+    for obj in objects:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as err:
+            path = ".".join(str(p) for p in err.path) or "(root)"
+            errors.append(f"{object_id(obj)}: {path}: {err.message}")
+        except kubernetes_validate.SchemaNotFoundError as err:
+            errors.append(f"{object_id(obj)}: {err.message}")
+    return errors
+
+
+def test_type_tokens_map_to_api_version_and_kind(stack_run):
+    assert api_version_kind("kubernetes:core/v1:Service") == ("v1", "Service")
+    assert api_version_kind("kubernetes:rbac.authorization.k8s.io/v1:Role") == ("rbac.authorization.k8s.io/v1", "Role")
+    for record in stack_run.kubernetes_objects():  # the provider sends both with the inputs
+        assert (record.inputs.get("apiVersion"), record.inputs.get("kind")) == api_version_kind(record.type), record.urn
+
+
+def test_schema_version_is_within_one_minor_of_the_cluster(stack_run):
+    cluster = load_stack_settings(stack_run.stack, PROJECT_DIR).cluster.version
+    used, wanted = Version(schema_version(cluster)), Version(major_minor(cluster))
+    assert used.major == wanted.major and abs(used.minor - wanted.minor) <= 1
+
+
+def test_every_object_validates_strictly(stack_run):
+    version = schema_version(load_stack_settings(stack_run.stack, PROJECT_DIR).cluster.version)
+    objects = manifests(stack_run, masked=False)  # in memory only; nothing is written out
+    assert objects, "the program rendered no Kubernetes objects"
+    # A kind without a schema (a CRD) is an error too: nothing is skipped silently
+    errors = validation_errors(objects, version)
+    assert not errors, f"invalid against Kubernetes {version} (strict):\n" + "\n".join(errors)
+
+
+def _deployment(stack_runs) -> dict:
+    return copy.deepcopy(next(m for m in manifests(stack_runs["dev"]) if m["kind"] == "Deployment"))
+
+
+@pytest.mark.parametrize("breakage", [
+    "misspelt container field",
+    "misplaced pod field",
+    "wrong type",
+    "unknown top-level field",
+])
+def test_a_broken_object_fails(stack_runs, breakage):
+    version = schema_version(load_stack_settings("dev", PROJECT_DIR).cluster.version)
+    broken = _deployment(stack_runs)
+    assert validation_errors([broken], version) == []
+    pod = broken["spec"]["template"]["spec"]
+    if breakage == "misspelt container field":
+        pod["containers"][0]["imagePullPolicyy"] = pod["containers"][0].pop("imagePullPolicy")
+    elif breakage == "misplaced pod field":
+        pod["containers"][0]["serviceAccountName"] = pod.pop("serviceAccountName")
+    elif breakage == "wrong type":
+        broken["spec"]["replicas"] = "two"
+    else:
+        broken["status2"] = {}
+    errors = validation_errors([broken], version)
+    assert len(errors) == 1 and errors[0].startswith(f"Deployment/genai/{broken['metadata']['name']}:"), errors

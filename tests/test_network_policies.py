@@ -1,0 +1,460 @@
+"""The NetworkPolicies of `genai` allow exactly the intended traffic graph, no more and no less.
+
+Edges are derived from the rendered NetworkPolicies as a cluster evaluates them: traffic from
+pod S to pod D on port P flows only if S's egress allows D on P (or S is selected by no
+Egress policy) AND D's ingress allows S on P (or D is selected by no Ingress policy). P is
+D's container port (policies see traffic after the Service's port translation). Pods are the
+workloads' pod templates, identified by their `app.kubernetes.io/name` label.
+
+Outside endpoints are probed as well: "users" (a pod in a namespace labelled
+`genai-platform/user-ingress: "true"`), kube-dns and another kube-system pod, a pod in an
+unlabelled namespace, and IP addresses (the internet, the EC2 metadata service, the EKS Pod
+Identity agent). The intended graph is built from the stack settings, so any model list works.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import pytest
+
+from components.k8s.network import POD_IDENTITY_AGENT
+from components.k8s.spec import APP_LABEL, USERS_NAMESPACE_LABEL
+from components.settings import Settings, parse_settings
+from components.settings.loading import read_stack_file
+from k8s_manifests import manifests
+from tools.offline.engine import PROJECT_DIR, run_stack
+from tools.offline.records import StackRun
+
+NAMESPACE = "genai"
+NAME_LABEL = "kubernetes.io/metadata.name"
+POD_IP = "10.10.42.7"  # any address in the VPC: pods get VPC addresses (VPC CNI)
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# The apps that call AWS APIs or download (models, embeddings, web content) over HTTPS
+HTTPS_APPS = ("litellm", "langfuse", "langfuse-worker", "open-webui", "custom-server")
+
+
+# --- The model: endpoints, policies, and how a cluster evaluates them -----------------------
+
+
+@dataclass(frozen=True)
+class Port:
+    protocol: str
+    number: int
+    name: Optional[str] = None
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.protocol}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A pod (namespace set) or a bare IP address (namespace None)."""
+
+    name: str
+    namespace: Optional[str]
+    ip: str
+    ports: tuple[Port, ...]
+    labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    namespace_labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    service_account: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    namespace: str
+    spec: dict[str, Any] = field(hash=False, compare=False)
+
+    @property
+    def types(self) -> list[str]:
+        spec = self.spec
+        return spec.get("policyTypes") or (["Ingress"] + (["Egress"] if "egress" in spec else []))
+
+    def selects(self, pod: Endpoint) -> bool:
+        return pod.namespace == self.namespace and selector_matches(self.spec.get("podSelector") or {}, pod.labels)
+
+    @property
+    def is_default_deny(self) -> bool:
+        spec = self.spec
+        return (not selector_has_terms(spec.get("podSelector") or {}) and sorted(self.types) == ["Egress", "Ingress"]
+                and not spec.get("ingress") and not spec.get("egress"))
+
+
+def selector_has_terms(selector: dict[str, Any]) -> bool:
+    return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
+
+
+def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A LabelSelector: matchLabels AND every matchExpression; an empty selector matches all."""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": key not in labels or labels[key] not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+def peer_matches(peer: dict[str, Any], other: Endpoint, policy_namespace: str) -> bool:
+    """A NetworkPolicyPeer against an endpoint. ipBlock matches by address, pods included (the
+    VPC CNI and Calico apply ipBlock to pod IPs); selectors never match bare addresses."""
+    if "ipBlock" in peer:
+        address = ipaddress.ip_address(other.ip)
+        block = peer["ipBlock"]
+        return address in ipaddress.ip_network(block["cidr"]) and not any(
+            address in ipaddress.ip_network(e) for e in block.get("except") or []
+        )
+    if other.namespace is None:
+        return False
+    if "namespaceSelector" in peer:
+        if not selector_matches(peer["namespaceSelector"] or {}, other.namespace_labels):
+            return False
+    elif other.namespace != policy_namespace:
+        return False
+    return selector_matches(peer.get("podSelector") or {}, other.labels)
+
+
+def port_matches(rule_ports: Optional[list[dict[str, Any]]], port: Port) -> bool:
+    """Rule ports (absent or empty: all) against the destination's port; named ports resolve
+    against the destination's container port names."""
+    if not rule_ports:
+        return True
+    for rp in rule_ports:
+        if rp.get("protocol", "TCP") != port.protocol:
+            continue
+        value = rp.get("port")
+        if value is None:
+            return True
+        if isinstance(value, str):
+            if value == port.name:
+                return True
+        elif value <= port.number <= rp.get("endPort", value):
+            return True
+    return False
+
+
+def direction_allows(policies: list[Policy], pod: Endpoint, direction: str, other: Endpoint, port: Port) -> bool:
+    """Does `pod` allow traffic to (Egress) / from (Ingress) `other` on the destination `port`?"""
+    selecting = [p for p in policies if direction in p.types and p.selects(pod)]
+    if not selecting:
+        return True  # not isolated in this direction
+    rules_key, peers_key = ("egress", "to") if direction == "Egress" else ("ingress", "from")
+    for policy in selecting:
+        for rule in policy.spec.get(rules_key) or []:
+            peers = rule.get(peers_key)
+            peer_ok = not peers or any(peer_matches(peer, other, policy.namespace) for peer in peers)
+            if peer_ok and port_matches(rule.get("ports"), port):
+                return True
+    return False
+
+
+Edge = tuple[str, str, str]  # (source, destination, "port/protocol")
+
+
+@dataclass
+class Cluster:
+    """The rendered genai pods and policies, plus the outside endpoints they may reach."""
+
+    pods: list[Endpoint]
+    policies: list[Policy]
+    outside: list[Endpoint]
+    users: Endpoint
+    pod_identity_service_accounts: set[str]
+
+    def pod(self, name: str) -> Endpoint:
+        (found,) = [p for p in self.pods if p.name == name]
+        return found
+
+    def egress_ok(self, src: Endpoint, dst: Endpoint, port: Port) -> bool:
+        return direction_allows(self.policies, src, "Egress", dst, port)
+
+    def ingress_ok(self, dst: Endpoint, src: Endpoint, port: Port) -> bool:
+        return direction_allows(self.policies, dst, "Ingress", src, port)
+
+    def edges(self) -> set[Edge]:
+        """Every (source, destination, port) that both ends allow."""
+        found = set()
+        pairs = [(s, d) for s in self.pods for d in self.pods + self.outside] + [(self.users, d) for d in self.pods]
+        for src, dst in pairs:
+            for port in dst.ports:
+                if self.egress_ok(src, dst, port) and self.ingress_ok(dst, src, port):
+                    found.add((src.name, dst.name, str(port)))
+        return found
+
+    def one_sided(self) -> set[str]:
+        """Pod-to-pod rules that one end allows and the other denies: dead or broken config."""
+        out = set()
+        for src in self.pods:
+            for dst in self.pods:
+                for port in dst.ports:
+                    egress, ingress = self.egress_ok(src, dst, port), self.ingress_ok(dst, src, port)
+                    if egress != ingress:
+                        side = f"{src.name} egress" if egress else f"{dst.name} ingress"
+                        out.add(f"{src.name} -> {dst.name}:{port}: only {side} allows it")
+        return out
+
+
+def pods_of(objects: list[dict[str, Any]], namespace_labels: dict[str, str]) -> list[Endpoint]:
+    pods = []
+    for obj in objects:
+        if obj["kind"] not in WORKLOAD_KINDS or obj["metadata"].get("namespace") != NAMESPACE:
+            continue
+        template = obj["spec"]["template"]
+        labels = template["metadata"]["labels"]
+        ports = tuple(
+            Port(p.get("protocol", "TCP"), p["containerPort"], p.get("name"))
+            for c in template["spec"]["containers"] for p in c.get("ports") or []
+        )
+        pods.append(Endpoint(labels[APP_LABEL], NAMESPACE, POD_IP, ports, labels, namespace_labels,
+                             template["spec"].get("serviceAccountName")))
+    return pods
+
+
+def outside_endpoints() -> tuple[Endpoint, list[Endpoint]]:
+    """(users, the other endpoints genai pods might try to reach)."""
+    kube_system = {NAME_LABEL: "kube-system"}
+    users = Endpoint("users", "ingress-nginx", "10.10.99.9", (),
+                     {"app.kubernetes.io/name": "ingress-nginx"}, {NAME_LABEL: "ingress-nginx", **USERS_NAMESPACE_LABEL})
+    outside = [
+        Endpoint("kube-dns", "kube-system", "10.10.0.10", (Port("UDP", 53), Port("TCP", 53)),
+                 {"k8s-app": "kube-dns"}, kube_system),
+        Endpoint("kube-system-other", "kube-system", "10.10.0.11", (Port("UDP", 53), Port("TCP", 53), Port("TCP", 8080)),
+                 {"k8s-app": "metrics-server"}, kube_system),
+        Endpoint("users-namespace-pod", "ingress-nginx", "10.10.99.10", (Port("TCP", 8080),),
+                 {"app.kubernetes.io/name": "ingress-nginx"}, {NAME_LABEL: "ingress-nginx", **USERS_NAMESPACE_LABEL}),
+        Endpoint("other-namespace-pod", "default", "10.10.77.7", (Port("TCP", 8080), Port("TCP", 53)),
+                 {"app.kubernetes.io/name": "postgres"}, {NAME_LABEL: "default"}),
+        # The EKS API endpoint's ENIs sit in the VPC and answer on 443
+        Endpoint("kube-apiserver", None, "10.10.0.100", (Port("TCP", 443),)),
+        Endpoint("internet", None, "203.0.113.10", (Port("TCP", 443), Port("TCP", 80), Port("TCP", 22))),
+        Endpoint("ec2-metadata", None, "169.254.169.254", (Port("TCP", 80),)),
+        Endpoint("pod-identity-agent", None, POD_IDENTITY_AGENT.split("/")[0], (Port("TCP", 80), Port("TCP", 443))),
+    ]
+    return users, outside
+
+
+def cluster_of(run: StackRun) -> Cluster:
+    objects = manifests(run)
+    (namespace,) = [o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == NAMESPACE]
+    namespace_labels = {**namespace["metadata"].get("labels", {}), NAME_LABEL: NAMESPACE}
+    policies = [Policy(o["metadata"]["name"], o["metadata"]["namespace"], o["spec"])
+                for o in objects if o["kind"] == "NetworkPolicy"]
+    associations = {
+        r.inputs["serviceAccount"]
+        for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["namespace"] == NAMESPACE
+    }
+    users, outside = outside_endpoints()
+    return Cluster(pods_of(objects, namespace_labels), policies, outside, users, associations)
+
+
+# --- The intended graph, from the settings ----------------------------------------------------
+
+
+def stack_settings(stack: str, overrides: Optional[dict[str, Any]] = None) -> Settings:
+    config, _ = read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    return parse_settings({**config, **(overrides or {})}, f"Pulumi.{stack}.yaml")
+
+
+def intended_app_edges(settings: Settings) -> set[tuple[str, str]]:
+    """Who calls whom, by app name ("users" = the user-ingress namespaces)."""
+    models = [m.service_name for m in settings.models]
+    edges = {
+        ("users", "open-webui"), ("users", "langfuse"),
+        ("open-webui", "litellm"), ("custom-server", "litellm"), ("open-webui", "custom-server"),
+        ("litellm", "langfuse"),
+        *{("litellm", m) for m in models},
+        *{(c, "postgres") for c in ("langfuse", "langfuse-worker", "litellm", "open-webui")},
+        *{(c, "clickhouse") for c in ("langfuse", "langfuse-worker")},
+        *{(c, "langfuse-redis") for c in ("langfuse", "langfuse-worker")},
+        ("litellm", "cache-redis"),
+    }
+    if settings.open_webui.replicas > 1:  # Redis-backed websockets and config sync
+        edges.add(("open-webui", "cache-redis"))
+    return edges
+
+
+def intended_edges(settings: Settings, cluster: Cluster) -> set[Edge]:
+    """The app graph on every container port of the destination, plus DNS for every pod, HTTPS
+    to the internet and the Pod Identity agent for the pods that need them."""
+    models = {m.service_name for m in settings.models}
+    ports = {p.name: p.ports for p in cluster.pods}
+    edges = {(src, dst, str(port)) for src, dst in intended_app_edges(settings) for port in ports[dst]}
+    for pod in cluster.pods:
+        edges |= {(pod.name, "kube-dns", "53/UDP"), (pod.name, "kube-dns", "53/TCP")}
+        if pod.name in HTTPS_APPS or pod.name in models:
+            # 0.0.0.0/0 on 443 is every address on 443: the internet, and also the link-local
+            # agent (which listens on 80 only) and in-VPC addresses such as the API endpoint
+            edges |= {(pod.name, dst, "443/TCP") for dst in ("internet", "pod-identity-agent", "kube-apiserver")}
+        if pod.service_account in cluster.pod_identity_service_accounts:
+            edges.add((pod.name, "pod-identity-agent", "80/TCP"))
+    return edges
+
+
+def assert_graph(run: StackRun, settings: Settings) -> None:
+    cluster = cluster_of(run)
+    actual, intended = cluster.edges(), intended_edges(settings, cluster)
+    missing, extra = sorted(intended - actual), sorted(actual - intended)
+    assert not missing and not extra, f"{run.stack}: missing edges {missing}; extra edges {extra}"
+
+
+# --- Tests --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def clusters(stack_runs) -> dict[str, Cluster]:
+    return {stack: cluster_of(run) for stack, run in stack_runs.items()}
+
+
+@pytest.fixture
+def cluster(stack_run, clusters) -> Cluster:
+    return clusters[stack_run.stack]
+
+
+def test_the_genai_pods_are_the_expected_apps(stack_run, cluster):
+    settings = stack_settings(stack_run.stack)
+    apps = {"litellm", "langfuse", "langfuse-worker", "open-webui", "custom-server",
+            "postgres", "clickhouse", "langfuse-redis", "cache-redis"}
+    assert sorted(p.name for p in cluster.pods) == sorted(apps | {m.service_name for m in settings.models})
+
+
+def test_traffic_graph_is_exactly_the_intended_one(stack_run):
+    assert_graph(stack_run, stack_settings(stack_run.stack))
+
+
+def test_in_namespace_edges_match_the_app_graph(stack_run, cluster):
+    """The same comparison restricted to the app graph, for a readable failure."""
+    pod_names = {p.name for p in cluster.pods} | {"users"}
+    actual = {(s, d) for s, d, _ in cluster.edges() if s in pod_names and d in pod_names}
+    assert actual == intended_app_edges(stack_settings(stack_run.stack))
+
+
+def test_default_deny_in_genai(cluster):
+    deny = [p for p in cluster.policies if p.namespace == NAMESPACE and p.is_default_deny]
+    assert len(deny) == 1, [p.name for p in cluster.policies]
+    assert deny[0].spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_every_pod_has_exactly_one_policy_of_its_own(cluster):
+    own = [p for p in cluster.policies if p.namespace == NAMESPACE and not p.is_default_deny]
+    for pod in cluster.pods:
+        selecting = [p.name for p in own if p.selects(pod)]
+        assert len(selecting) == 1, f"{pod.name} is selected by {selecting}"
+        (policy,) = [p for p in own if p.selects(pod)]
+        assert sorted(policy.types) == ["Egress", "Ingress"], f"{policy.name} must govern both directions"
+    for policy in own:
+        assert any(policy.selects(pod) for pod in cluster.pods), f"{policy.name} selects no pod"
+
+
+def test_no_one_sided_rule(cluster):
+    """Each pod-to-pod allowance is mirrored at the other end: a lone egress is a broken call,
+    a lone ingress is an unused opening."""
+    assert not cluster.one_sided(), sorted(cluster.one_sided())
+
+
+def test_dns_only_to_kube_dns(stack_run, cluster):
+    edges = cluster.edges()
+    for pod in cluster.pods:
+        assert {(pod.name, "kube-dns", "53/UDP"), (pod.name, "kube-dns", "53/TCP")} <= edges
+        for other in ("kube-system-other", "other-namespace-pod", "users-namespace-pod"):
+            assert not {e for e in edges if e[0] == pod.name and e[1] == other and e[2].startswith("53/")}
+
+
+def test_internet_egress_only_https_and_only_where_needed(stack_run, cluster):
+    settings = stack_settings(stack_run.stack)
+    needs = set(HTTPS_APPS) | {m.service_name for m in settings.models}
+    edges = cluster.edges()
+    assert {s for s, d, _ in edges if d == "internet"} == needs
+    assert {port for _, d, port in edges if d == "internet"} == {"443/TCP"}
+    assert not {e for e in edges if e[1] == "ec2-metadata"}, "no pod may reach the instance metadata service"
+    # Structurally: every ipBlock is 0.0.0.0/0 on 443/TCP or the agent's /32 on 80/TCP, no `except`
+    for policy in cluster.policies:
+        for rule in policy.spec.get("egress") or []:
+            blocks = [peer["ipBlock"] for peer in rule.get("to") or [] if "ipBlock" in peer]
+            for block in blocks:
+                assert "except" not in block and len(rule["to"]) == 1, policy.name
+                expected = {"0.0.0.0/0": [{"protocol": "TCP", "port": 443}],
+                            POD_IDENTITY_AGENT: [{"protocol": "TCP", "port": 80}]}
+                assert rule.get("ports") == expected.get(block["cidr"]), (policy.name, block, rule.get("ports"))
+        assert not any("ipBlock" in peer for rule in policy.spec.get("ingress") or [] for peer in rule.get("from") or [])
+
+
+def test_pod_identity_agent_only_for_associated_service_accounts(cluster):
+    assert cluster.pod_identity_service_accounts, "no Pod Identity associations in genai"
+    reaching = {s for s, d, port in cluster.edges() if d == "pod-identity-agent" and port == "80/TCP"}
+    associated = {p.name for p in cluster.pods if p.service_account in cluster.pod_identity_service_accounts}
+    assert reaching == associated
+    assert {p.service_account for p in cluster.pods} >= cluster.pod_identity_service_accounts
+
+
+def test_users_reach_only_the_uis(cluster):
+    assert {(d, port) for s, d, port in cluster.edges() if s == "users"} == {
+        ("open-webui", str(p)) for p in cluster.pod("open-webui").ports
+    } | {("langfuse", str(p)) for p in cluster.pod("langfuse").ports}
+    assert not selector_matches({"matchLabels": USERS_NAMESPACE_LABEL}, cluster.pods[0].namespace_labels), (
+        "the genai namespace itself must not count as a user namespace"
+    )
+
+
+def test_two_models_get_edges_from_litellm_only():
+    overrides = {"genai-platform:models": [
+        {"name": "llama-3.2-1b", "slug": "llama3-2-1b"},
+        {"name": "qwen-0.5b", "hfModelId": "Qwen/Qwen2.5-0.5B-Instruct", "gated": False, "neuronCores": 1},
+    ]}
+    run = run_stack("dev", overrides=overrides)
+    settings = stack_settings("dev", overrides)
+    assert [m.service_name for m in settings.models] == ["vllm-llama3-2-1b", "vllm-qwen-0-5b"]
+    assert_graph(run, settings)
+    edges = cluster_of(run).edges()
+    for model in ("vllm-llama3-2-1b", "vllm-qwen-0-5b"):
+        assert {s for s, d, _ in edges if d == model} == {"litellm"}
+        assert (model, "internet", "443/TCP") in edges
+
+
+def test_the_comparison_catches_a_widened_and_a_narrowed_policy(clusters):
+    cluster, settings = clusters["dev"], stack_settings("dev")
+
+    def with_rules(name: str, key: str, rules: list) -> Cluster:
+        policies = [dataclasses.replace(p, spec={**p.spec, key: rules}) if p.name == name else p for p in cluster.policies]
+        return dataclasses.replace(cluster, policies=policies)
+
+    widened = with_rules("postgres", "ingress", [{}])  # anyone, any port
+    extra = widened.edges() - intended_edges(settings, widened)
+    assert ("users", "postgres", "5432/TCP") in extra
+    assert not any(s == "vllm-llama3-2-1b" for s, _, _ in extra), "vLLM's own egress still blocks it"
+    narrowed = with_rules("litellm", "egress", [])
+    missing = intended_edges(settings, narrowed) - narrowed.edges()
+    assert ("litellm", "postgres", "5432/TCP") in missing and ("litellm", "kube-dns", "53/UDP") in missing
+
+
+# --- The evaluator itself -----------------------------------------------------------------------
+
+
+def test_evaluator_semantics():
+    a = Endpoint("a", "ns", "10.0.0.1", (Port("TCP", 80, "http"),), {"app": "a"}, {NAME_LABEL: "ns"})
+    b = Endpoint("b", "ns", "10.0.0.2", (Port("TCP", 8080, "http"),), {"app": "b"}, {NAME_LABEL: "ns"})
+    ext = Endpoint("x", "other", "10.0.0.3", (), {"app": "a"}, {NAME_LABEL: "other"})
+    allow_b_from_a = Policy("b", "ns", {"podSelector": {"matchLabels": {"app": "b"}}, "policyTypes": ["Ingress"],
+                                         "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "a"}}}],
+                                                      "ports": [{"port": "http"}]}]})
+    assert direction_allows([allow_b_from_a], b, "Ingress", a, b.ports[0])      # named port
+    assert not direction_allows([allow_b_from_a], b, "Ingress", ext, b.ports[0])  # same labels, other ns
+    assert direction_allows([allow_b_from_a], a, "Ingress", b, a.ports[0])      # a is not isolated
+    deny = Policy("deny", "ns", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    assert deny.is_default_deny and not direction_allows([deny], a, "Egress", b, b.ports[0])
+    world = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}], "ports": [{"port": 8000, "endPort": 9000}]}
+    egress = Policy("a", "ns", {"podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["a"]}]},
+                                "policyTypes": ["Egress"], "egress": [world]})
+    assert not direction_allows([egress], a, "Egress", b, b.ports[0])  # excepted range
+    assert direction_allows([egress], a, "Egress", Endpoint("w", None, "8.8.8.8", ()), Port("TCP", 8443))
+    assert not direction_allows([egress], a, "Egress", Endpoint("w", None, "8.8.8.8", ()), Port("UDP", 8443))
