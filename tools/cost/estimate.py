@@ -1,0 +1,320 @@
+"""Monthly on-demand cost of what a stack run registers, per component.
+
+Counted: EKS control planes, node groups at their desired size (first instance type) and
+their root volumes (from the launch template), NAT gateways and their public IPv4 addresses,
+KMS keys, S3 buckets (nominal), EBS volumes claimed by PersistentVolumeClaims and StatefulSet
+volumeClaimTemplates (x replicas), and load balancers (Services of type LoadBalancer, ALB
+Ingresses, aws:lb load balancers). Usage-based charges (data processing, requests, Bedrock
+tokens, logs) are not included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
+
+from components import catalog
+from tools.cost.pricing import HOURS_PER_MONTH, PriceTable, Quote
+from tools.offline.records import ResourceRecord, StackRun
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+EBS_CSI = ("ebs.csi.aws.com", "kubernetes.io/aws-ebs")
+AL2023_ROOT_GIB = 20  # EKS managed node default disk size without a launch template
+NOTES = (
+    "On-demand list prices, 730 hours a month; no Savings Plans, reservations or free tier.",
+    "Not included: NAT gateway data processing ($0.045/GB), data transfer, load balancer capacity units, "
+    "KMS/S3 requests, CloudWatch logs, Bedrock tokens.",
+)
+
+_QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
+_BYTES = {
+    "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50,
+}
+
+
+def gib(quantity: Any) -> float:
+    """A Kubernetes storage quantity (`50Gi`, `10G`, `1Ti`, bytes) in GiB (EBS bills per GiB-month)."""
+    match = _QUANTITY.match(str(quantity).strip())
+    if not match or match.group(2) not in _BYTES:
+        raise ValueError(f"not a storage quantity: {quantity!r}")
+    return float(match.group(1)) * _BYTES[match.group(2)] / 2**30
+
+
+@dataclass
+class CostLine:
+    """One priced item: `quantity` things of `unit` at `usd` each -> `monthly`."""
+
+    component: str
+    item: str
+    resource: str
+    key: str
+    quantity: float
+    unit: str
+    usd: float
+    source: str
+
+    @property
+    def monthly(self) -> float:
+        """USD per month."""
+        return self.quantity * self.usd
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component, "item": self.item, "resource": self.resource, "key": self.key,
+            "quantity": round(self.quantity, 4), "unit": self.unit, "usd": self.usd, "source": self.source,
+            "monthly": round(self.monthly, 2),
+        }
+
+
+@dataclass
+class CostEstimate:
+    """The priced lines of one stack run, what idling the Neuron group saves, and the caveats."""
+
+    stack: str
+    region: str
+    lines: list[CostLine]
+    assumptions: list[str] = field(default_factory=list)
+    neuron_idle: Optional[dict[str, Any]] = None
+    notes: tuple[str, ...] = NOTES
+
+    @property
+    def total(self) -> float:
+        return sum(line.monthly for line in self.lines)
+
+    def by_component(self) -> dict[str, float]:
+        """Monthly USD per top-level component, in component order."""
+        out: dict[str, float] = {}
+        for line in self.lines:
+            out[line.component] = out.get(line.component, 0.0) + line.monthly
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "region": self.region,
+            "currency": "USD",
+            "hoursPerMonth": HOURS_PER_MONTH,
+            "monthlyTotal": round(self.total, 2),
+            "byComponent": {k: round(v, 2) for k, v in self.by_component().items()},
+            "lines": [line.to_dict() for line in self.lines],
+            "neuronIdle": self.neuron_idle,
+            "assumptions": list(self.assumptions),
+            "notes": list(self.notes),
+        }
+
+
+class _Pricer:
+    """Walks the records once; each `add_*` appends priced lines."""
+
+    def __init__(self, run: StackRun, region: str, table: PriceTable) -> None:
+        self.run, self.region, self.table = run, region, table
+        self.by_urn = {r.urn: r for r in run.resources}
+        self.lines: list[CostLine] = []
+        self.assumptions: list[str] = []
+
+    # helpers
+
+    def component(self, record: ResourceRecord) -> str:
+        """`<Type> <name>` of the top-level component (child of the stack) holding `record`."""
+        top = record
+        while top.parent in self.by_urn:
+            top = self.by_urn[top.parent]
+        if top is record and record.custom:
+            return "(stack)"
+        return f"{top.type.rsplit(':', 1)[-1]} {top.name}"
+
+    def assume(self, text: str) -> None:
+        if text not in self.assumptions:
+            self.assumptions.append(text)
+
+    def price(self, key: str, unit: str) -> Quote:
+        quote = self.table.quote(key, self.region, unit)
+        if quote.assumption:
+            self.assume(quote.assumption)
+        return quote
+
+    def add(self, record: ResourceRecord, item: str, key: str, unit: str, count: float) -> CostLine:
+        quote = self.price(key, unit)
+        line = CostLine(self.component(record), item, record.urn, key, count * quote.monthly_factor,
+                        quote.unit, quote.usd, quote.source)
+        self.lines.append(line)
+        return line
+
+    def of_type(self, *types: str) -> list[ResourceRecord]:
+        return [r for r in self.run.resources if r.type in types]
+
+    # AWS resources
+
+    def add_control_planes(self) -> None:
+        for record in self.of_type("aws:eks/cluster:Cluster"):
+            self.add(record, f"EKS control plane {record.inputs.get('name') or record.name}", "eks-control-plane", "hour", 1)
+
+    def add_node_groups(self) -> list[tuple[ResourceRecord, list[CostLine]]]:
+        groups = []
+        for record in self.of_type(NODE_GROUP):
+            inputs = record.inputs
+            types = list(inputs.get("instanceTypes") or ["t3.medium"])
+            size = int((inputs.get("scalingConfig") or {}).get("desiredSize", 0))
+            capacity = inputs.get("capacityType") or "ON_DEMAND"
+            if len(types) > 1:
+                self.assume(f"{record.name}: priced as {types[0]}, the first of {', '.join(types)}")
+            if capacity == "SPOT":
+                self.assume(f"{record.name}: SPOT capacity priced at the on-demand price (an upper bound)")
+            lines = [self.add(record, f"{record.name}: {size} x {types[0]} ({capacity})", types[0], "hour", size)]
+            for volume_type, size_gib in self._root_volumes(record):
+                lines.append(self.add(record, f"{record.name}: root volumes {size} x {size_gib:g} GiB {volume_type}",
+                                      f"ebs-{volume_type}", "GB-month", size * size_gib))
+            groups.append((record, lines))
+        return groups
+
+    def _root_volumes(self, group: ResourceRecord) -> list[tuple[str, float]]:
+        template_id = (group.inputs.get("launchTemplate") or {}).get("id")
+        templates = [t for t in self.of_type(LAUNCH_TEMPLATE) if t.outputs.get("id") == template_id and template_id]
+        templates = templates or [self.by_urn[u] for u in group.dependencies
+                                  if u in self.by_urn and self.by_urn[u].type == LAUNCH_TEMPLATE]
+        if not templates:
+            size = float(group.inputs.get("diskSize") or AL2023_ROOT_GIB)
+            self.assume(f"{group.name}: no launch template; root volume priced as {size:g} GiB gp3")
+            return [("gp3", size)]
+        volumes = []
+        for mapping in templates[0].inputs.get("blockDeviceMappings") or []:
+            ebs = mapping.get("ebs") or {}
+            if ebs.get("volumeSize"):
+                volumes.append((ebs.get("volumeType") or "gp3", float(ebs["volumeSize"])))
+        if not volumes:
+            self.assume(f"{group.name}: launch template sets no root volume; assumed {AL2023_ROOT_GIB} GiB gp3")
+            volumes.append(("gp3", float(AL2023_ROOT_GIB)))
+        return volumes
+
+    def add_network(self) -> None:
+        for record in self.of_type("aws:ec2/natGateway:NatGateway"):
+            self.add(record, f"NAT gateway {record.name}", "nat-gateway", "hour", 1)
+        for record in self.of_type("aws:ec2/eip:Eip"):
+            self.add(record, f"public IPv4 address {record.name}", "public-ipv4", "hour", 1)
+
+    def add_keys_and_buckets(self) -> None:
+        for record in self.of_type("aws:kms/key:Key"):
+            self.add(record, f"KMS key {record.name}", "kms-key", "month", 1)
+        for record in self.of_type("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            self.add(record, f"S3 bucket {record.name} (nominal)", "s3-bucket", "month", 1)
+
+    def add_aws_load_balancers(self) -> None:
+        for record in self.of_type("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"):
+            kind = {"network": "nlb", "gateway": "nlb"}.get(record.inputs.get("loadBalancerType", "application"), "alb")
+            self.add(record, f"{kind.upper()} {record.name}", kind, "hour", 1)
+
+    # Kubernetes objects
+
+    def k8s(self, kind: str) -> list[ResourceRecord]:
+        return [r for r in self.run.kubernetes_objects() if r.type.rsplit(":", 1)[-1] == kind]
+
+    def storage_classes(self) -> tuple[dict[str, str], Optional[str]]:
+        """StorageClass name -> EBS volume type, and the default class."""
+        classes, default = {}, None
+        for record in self.k8s("StorageClass"):
+            meta = record.inputs.get("metadata") or {}
+            name = meta.get("name") or record.name
+            if record.inputs.get("provisioner") in EBS_CSI:
+                classes[name] = (record.inputs.get("parameters") or {}).get("type", "gp3")
+            if (meta.get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true":
+                default = name
+        return classes, default
+
+    def _volume_type(self, class_name: Optional[str], owner: ResourceRecord) -> str:
+        classes, default = self.storage_classes()
+        name = class_name or default
+        if name in classes:
+            return classes[name]
+        self.assume(f"{owner.name}: storage class {name or '(none)'} is not an EBS StorageClass of this stack; priced as gp3")
+        return "gp3"
+
+    def add_volume_claims(self) -> None:
+        for record in self.k8s("PersistentVolumeClaim"):
+            spec = record.inputs.get("spec") or {}
+            size = gib(((spec.get("resources") or {}).get("requests") or {}).get("storage", "0"))
+            volume_type = self._volume_type(spec.get("storageClassName"), record)
+            name = (record.inputs.get("metadata") or {}).get("name") or record.name
+            self.add(record, f"PVC {name}: {size:g} GiB {volume_type}", f"ebs-{volume_type}", "GB-month", size)
+        for record in self.k8s("StatefulSet"):
+            spec = record.inputs.get("spec") or {}
+            replicas = int(spec.get("replicas", 1))
+            name = (record.inputs.get("metadata") or {}).get("name") or record.name
+            for template in spec.get("volumeClaimTemplates") or []:
+                claim = template.get("spec") or {}
+                size = gib(((claim.get("resources") or {}).get("requests") or {}).get("storage", "0"))
+                volume_type = self._volume_type(claim.get("storageClassName"), record)
+                claim_name = (template.get("metadata") or {}).get("name", "data")
+                self.add(record, f"StatefulSet {name} volume {claim_name}: {replicas} x {size:g} GiB {volume_type}",
+                         f"ebs-{volume_type}", "GB-month", replicas * size)
+
+    def add_k8s_load_balancers(self) -> None:
+        for record in self.k8s("Service"):
+            spec = record.inputs.get("spec") or {}
+            if spec.get("type") != "LoadBalancer":
+                continue
+            annotations = (record.inputs.get("metadata") or {}).get("annotations") or {}
+            lb_type = annotations.get("service.beta.kubernetes.io/aws-load-balancer-type", "")
+            nlb = lb_type in ("nlb", "external", "nlb-ip") or spec.get("loadBalancerClass") == "service.k8s.aws/nlb"
+            name = (record.inputs.get("metadata") or {}).get("name") or record.name
+            self.add(record, f"Service {name} (type LoadBalancer)", "nlb" if nlb else "clb", "hour", 1)
+        groups: set[str] = set()
+        for record in self.k8s("Ingress"):
+            meta = record.inputs.get("metadata") or {}
+            annotations = meta.get("annotations") or {}
+            spec = record.inputs.get("spec") or {}
+            if "alb" not in (spec.get("ingressClassName"), annotations.get("kubernetes.io/ingress.class")):
+                continue
+            group = annotations.get("alb.ingress.kubernetes.io/group.name")
+            if group and group in groups:
+                continue
+            groups.add(group or "")
+            self.add(record, f"ALB for Ingress {meta.get('name') or record.name}", "alb", "hour", 1)
+
+
+def _is_neuron(group: ResourceRecord) -> bool:
+    types = group.inputs.get("instanceTypes") or []
+    return "NEURON" in str(group.inputs.get("amiType", "")) or bool(types and types[0] in catalog.NEURON_INSTANCES)
+
+
+def estimate(run: StackRun, *, region: str, overrides: Optional[Mapping[str, float]] = None,
+             table: Optional[PriceTable] = None) -> CostEstimate:
+    """The monthly estimate of `run` in `region`, prices from `table` (default: pricing.csv +
+    `overrides`)."""
+    table = table or PriceTable.load(overrides)
+    pricer = _Pricer(run, region, table)
+    pricer.add_control_planes()
+    groups = pricer.add_node_groups()
+    pricer.add_network()
+    pricer.add_keys_and_buckets()
+    pricer.add_aws_load_balancers()
+    pricer.add_volume_claims()
+    pricer.add_k8s_load_balancers()
+    for key in table.unused_overrides():
+        pricer.assume(f"genai-platform:pricing.{key} matches no priced item (check the key against tools/cost/pricing.csv)")
+
+    lines = sorted(pricer.lines, key=lambda line: (line.component, line.item, line.resource))
+    result = CostEstimate(run.stack, region, lines, pricer.assumptions)
+    result.neuron_idle = _neuron_idle(result, [(g, ls) for g, ls in groups if _is_neuron(g)])
+    return result
+
+
+def _neuron_idle(result: CostEstimate, groups: Iterable[tuple[ResourceRecord, list[CostLine]]]) -> Optional[dict[str, Any]]:
+    """What scaling the Neuron node groups to 0 nodes saves (instances and their root volumes)."""
+    groups = list(groups)
+    if not groups:
+        return None
+    savings = sum(line.monthly for _, lines in groups for line in lines)
+    min_sizes = [int((g.inputs.get("scalingConfig") or {}).get("minSize", 0)) for g, _ in groups]
+    how = ("set genai-platform:neuron.desiredSize to 0" if not any(min_sizes)
+           else f"set genai-platform:neuron.minSize and desiredSize to 0 (minSize is {max(min_sizes)})")
+    return {
+        "nodeGroups": sorted(g.name for g, _ in groups),
+        "monthlySavings": round(savings, 2),
+        "monthlyTotalWhenIdle": round(result.total - savings, 2),
+        "how": how,
+    }
