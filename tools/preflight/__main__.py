@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .checks import Clients, run_checks, target_from_settings
+from .checks import run_checks
+from .context import Clients, target_from_settings
 from .report import summary
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

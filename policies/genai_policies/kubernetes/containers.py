@@ -1,17 +1,11 @@
-"""Kubernetes rules: workload hygiene, images, secrets in env, Neuron scheduling, exposure,
-default-deny networking.
-
-Workloads are the pod-owning kinds below; their pod spec is read from the type's template path.
-"Every container" means `containers` and `initContainers`, except for probes, which only
-long-running `containers` need. Helm releases and `yaml/v2` config groups are not expanded
-here: their objects are only visible when registered as resources.
-"""
+"""Kubernetes container rules: resources, probes, security context, pinned images from allowed
+registries, and no secrets inlined in env."""
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any, Iterator, Mapping, Optional
+from typing import Optional
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -19,39 +13,10 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
 
-from .common import (
-    as_list,
-    dig,
-    exemptions_schema,
-    find_exemption,
-    has_key,
-    is_map,
-    known_or,
-    type_name,
-)
-
-POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
-    "kubernetes:core/v1:ReplicationController": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "kubernetes:core/v1:Pod": ("spec",),
-}
-DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
-SERVICE = "kubernetes:core/v1:Service"
-NAMESPACE = "kubernetes:core/v1:Namespace"
-NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-
-NEURON_TAINT_KEY = "aws.amazon.com/neuron"
-NEURON_TAINT_VALUE = "true"
-NEURON_RESOURCES = ("aws.amazon.com/neuroncore", "aws.amazon.com/neuron", "aws.amazon.com/neurondevice")
+from ..common import as_list, dig, exemptions_schema, find_exemption, has_key, is_map, known_or
+from .workloads import workload
 
 DEFAULT_ALLOWED_REGISTRIES = [
     "public.ecr.aws",
@@ -64,11 +29,6 @@ DOCKER_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
 DEFAULT_FORBIDDEN_TAGS = ["latest"]
 DEFAULT_SECRET_ENV_PATTERN = r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|DATABASE_URL|_AUTH"
 
-INTERNAL_LB_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-}
-
 # The Neuron device plugin serves no HTTP endpoint to probe: documented in the pack config
 DEVICE_PLUGIN_PROBE_EXEMPTION = {
     "kind": "DaemonSet",
@@ -77,46 +37,6 @@ DEVICE_PLUGIN_PROBE_EXEMPTION = {
     "reason": "Upstream Neuron device plugin: a gRPC socket on the node, no HTTP endpoint to probe; "
     "the kubelet re-registers it when it restarts.",
 }
-
-
-# --- reading workloads ---------------------------------------------------------------------
-
-
-class Workload:
-    """A pod-owning object: its kind, namespace/name and pod spec."""
-
-    def __init__(self, args: ResourceValidationArgs, pod_spec: Mapping[str, Any]) -> None:
-        self.resource_type = args.resource_type
-        self.kind = type_name(args.resource_type)
-        self.namespace = str(known_or(lambda: dig(args.props, "metadata", "namespace", default="default"), "<unknown>"))
-        self.name = str(known_or(lambda: dig(args.props, "metadata", "name", default=args.name), args.name))
-        self.pod_spec = pod_spec
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
-
-    def containers(self, init: bool = True) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """(description, container) for each container (and init container)."""
-        groups = ("containers", "initContainers") if init else ("containers",)
-        for group in groups:
-            for i, container in enumerate(as_list(self.pod_spec.get(group))):
-                if is_map(container):
-                    name = container.get("name") or f"{group}[{i}]"
-                    prefix = "init container" if group == "initContainers" else "container"
-                    yield f"{self.label} {prefix} '{name}'", container
-
-
-def workload(args: ResourceValidationArgs) -> Optional[Workload]:
-    """The workload this resource is, or None for any other type."""
-    path = POD_SPEC_PATHS.get(args.resource_type)
-    if path is None:
-        return None
-    pod_spec = dig(args.props, *path)
-    return Workload(args, pod_spec) if is_map(pod_spec) else None
-
-
-# --- containers ----------------------------------------------------------------------------
 
 
 def _resources(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -250,118 +170,8 @@ def _env_secrets(args: ResourceValidationArgs, report_violation: ReportViolation
                 report_violation(f"{label} reads {name} from a ConfigMap: keep it in a Secret (valueFrom.secretKeyRef).")
 
 
-# --- Neuron scheduling ---------------------------------------------------------------------
-
-
-def requests_neuron(wl: Workload) -> list[str]:
-    """The Neuron resources (cores / devices) any container requests or limits."""
-    found = set()
-    for _, container in wl.containers():
-        for kind in ("requests", "limits"):
-            amounts = dig(container, "resources", kind)
-            if not is_map(amounts):
-                continue
-            for resource in NEURON_RESOURCES:
-                if has_key(amounts, resource) and str(amounts[resource]) not in ("0", ""):
-                    found.add(resource)
-    return sorted(found)
-
-
-def tolerates_neuron(pod_spec: Mapping[str, Any]) -> bool:
-    """A toleration matches the taint aws.amazon.com/neuron=true:NoSchedule."""
-    for toleration in as_list(pod_spec.get("tolerations")):
-        if not is_map(toleration):
-            continue
-        key, operator = toleration.get("key") or "", toleration.get("operator") or "Equal"
-        effect = toleration.get("effect") or ""
-        if effect not in ("", "NoSchedule"):
-            continue
-        if operator == "Exists" and key in ("", NEURON_TAINT_KEY):
-            return True
-        if operator == "Equal" and key == NEURON_TAINT_KEY and toleration.get("value") == NEURON_TAINT_VALUE:
-            return True
-    return False
-
-
-def _neuron_toleration(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None:
-        return
-    resources = requests_neuron(wl)
-    if resources and not tolerates_neuron(wl.pod_spec):
-        report_violation(
-            f"{wl.label} requests {', '.join(resources)} but does not tolerate the taint "
-            f"{NEURON_TAINT_KEY}={NEURON_TAINT_VALUE}:NoSchedule, so it can never be scheduled on a Neuron node."
-        )
-
-
-def _neuron_toleration_requests(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None or args.resource_type == DAEMON_SET:
-        return  # DaemonSets (the device plugin, node agents) tolerate the taint by design
-    if tolerates_neuron(wl.pod_spec) and not requests_neuron(wl):
-        report_violation(
-            f"{wl.label} tolerates the {NEURON_TAINT_KEY} taint but requests no aws.amazon.com/neuroncore: it would "
-            "occupy an accelerator node without using the accelerator."
-        )
-
-
-# --- exposure and networking ---------------------------------------------------------------
-
-
-def _no_public_load_balancer(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != SERVICE or dig(args.props, "spec", "type") != "LoadBalancer":
-        return
-    annotations = dig(args.props, "metadata", "annotations", default={})
-    if any(str(annotations.get(k, "")).lower() == v for k, v in INTERNAL_LB_ANNOTATIONS.items()):
-        return
-    name = dig(args.props, "metadata", "name", default=args.name)
-    report_violation(
-        f"Service {name} is a LoadBalancer without an internal annotation: it would be internet-facing. Annotate "
-        "service.beta.kubernetes.io/aws-load-balancer-scheme: internal, or use ClusterIP behind an internal ingress."
-    )
-
-
-def is_default_deny(policy_props: Mapping[str, Any]) -> bool:
-    """Selects every pod, covers Ingress and Egress, allows nothing."""
-    spec = policy_props.get("spec") or {}
-    selector = spec.get("podSelector") or {}
-    if not is_map(selector):
-        return False
-    labels = selector.get("matchLabels")
-    if (is_map(labels) and len(labels) > 0) or as_list(selector.get("matchExpressions")):
-        return False
-    types = {str(t) for t in as_list(spec.get("policyTypes"))}
-    return {"Ingress", "Egress"} <= types and not as_list(spec.get("ingress")) and not as_list(spec.get("egress"))
-
-
-def _namespace_default_deny(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    namespaces = [r for r in args.resources if r.resource_type == NAMESPACE]
-    policies = [r for r in args.resources if r.resource_type == NETWORK_POLICY and is_default_deny(r.props)]
-    for namespace in namespaces:
-        name = known_or(lambda n=namespace: dig(n.props, "metadata", "name"), None)
-        covered = False
-        for policy in policies:
-            target = known_or(lambda p=policy: dig(p.props, "metadata", "namespace", default="default"), None)
-            if target is None:  # preview: the namespace's name is not known yet
-                covered = any(d.urn == namespace.urn for d in policy.dependencies)
-            else:
-                covered = target == name
-            if covered:
-                break
-        if not covered:
-            report_violation(
-                f"Namespace {name or namespace.name} has no default-deny NetworkPolicy (podSelector {{}}, "
-                "policyTypes [Ingress, Egress], no rules): pods there accept and send any traffic.",
-                namespace.urn,
-            )
-
-
-# --- the policies --------------------------------------------------------------------------
-
-
 def policies() -> list:
-    """The Kubernetes rules."""
+    """The container rules."""
     return [
         ResourceValidationPolicy(
             name="k8s-container-resources",
@@ -449,29 +259,5 @@ def policies() -> list:
                 }
             ),
             validate=_env_secrets,
-        ),
-        ResourceValidationPolicy(
-            name="k8s-neuron-toleration",
-            description="Pods requesting Neuron cores/devices tolerate the aws.amazon.com/neuron NoSchedule taint.",
-            enforcement_level=EnforcementLevel.MANDATORY,
-            validate=_neuron_toleration,
-        ),
-        ResourceValidationPolicy(
-            name="k8s-neuron-toleration-requests-cores",
-            description="Pods tolerating the aws.amazon.com/neuron taint request NeuronCores (DaemonSets exempt).",
-            enforcement_level=EnforcementLevel.MANDATORY,
-            validate=_neuron_toleration_requests,
-        ),
-        ResourceValidationPolicy(
-            name="k8s-no-public-load-balancer",
-            description="Services of type LoadBalancer are internal (aws-load-balancer-scheme: internal).",
-            enforcement_level=EnforcementLevel.MANDATORY,
-            validate=_no_public_load_balancer,
-        ),
-        StackValidationPolicy(
-            name="k8s-namespace-default-deny",
-            description="Every namespace the program creates has a default-deny NetworkPolicy (ingress and egress).",
-            enforcement_level=EnforcementLevel.MANDATORY,
-            validate=_namespace_default_deny,
         ),
     ]

@@ -1,0 +1,60 @@
+"""Reading Kubernetes workloads: the pod-owning kinds, their pod spec and their containers.
+
+Workloads are the pod-owning kinds below; their pod spec is read from the type's template path.
+"Every container" means `containers` and `initContainers` (`Workload.containers()`); probes
+only need the long-running `containers` (`init=False`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping, Optional
+
+from pulumi_policy import ResourceValidationArgs
+
+from ..common import as_list, dig, is_map, known_or, type_name
+
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
+    "kubernetes:core/v1:ReplicationController": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "kubernetes:core/v1:Pod": ("spec",),
+}
+DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
+
+
+class Workload:
+    """A pod-owning object: its kind, namespace/name and pod spec."""
+
+    def __init__(self, args: ResourceValidationArgs, pod_spec: Mapping[str, Any]) -> None:
+        self.resource_type = args.resource_type
+        self.kind = type_name(args.resource_type)
+        self.namespace = str(known_or(lambda: dig(args.props, "metadata", "namespace", default="default"), "<unknown>"))
+        self.name = str(known_or(lambda: dig(args.props, "metadata", "name", default=args.name), args.name))
+        self.pod_spec = pod_spec
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    def containers(self, init: bool = True) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(description, container) for each container (and init container)."""
+        groups = ("containers", "initContainers") if init else ("containers",)
+        for group in groups:
+            for i, container in enumerate(as_list(self.pod_spec.get(group))):
+                if is_map(container):
+                    name = container.get("name") or f"{group}[{i}]"
+                    prefix = "init container" if group == "initContainers" else "container"
+                    yield f"{self.label} {prefix} '{name}'", container
+
+
+def workload(args: ResourceValidationArgs) -> Optional[Workload]:
+    """The workload this resource is, or None for any other type."""
+    path = POD_SPEC_PATHS.get(args.resource_type)
+    if path is None:
+        return None
+    pod_spec = dig(args.props, *path)
+    return Workload(args, pod_spec) if is_map(pod_spec) else None

@@ -1,0 +1,95 @@
+"""What every preflight check is given, and how it calls AWS.
+
+A check takes a `PreflightTarget` (plain values derived from the stack settings) and a
+`Clients` (boto3 clients for the stack's region, injectable for tests); `guard` runs its AWS
+calls so that a botocore error becomes a failed `CheckResult` instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .report import AWS_ERRORS, CheckResult, result_from_aws_error
+
+
+@dataclass(frozen=True)
+class PreflightTarget:
+    """What the stack will deploy, as far as the preflight checks care."""
+
+    region: str
+    availability_zones: list[str] | None
+    az_count: int
+    neuron_instance_types: list[str]
+    neuron_max_size: int
+    neuron_capacity_type: str  # "ON_DEMAND" | "SPOT"
+    bedrock_model_ids: list[str]
+    eks_version: str
+    expected_account_id: str | None
+
+
+def _plain(value: Any) -> Any:
+    """Enum members -> their value; everything else unchanged."""
+    return getattr(value, "value", value)
+
+
+def target_from_settings(settings: Any) -> PreflightTarget:
+    """Build the target from the stack's `Settings` object (or anything of the same shape)."""
+    network, neuron = settings.network, settings.neuron
+    azs = getattr(network, "availability_zones", None)
+    account = getattr(settings, "account_id", None)
+    return PreflightTarget(
+        region=str(settings.region),
+        availability_zones=[str(z) for z in azs] if azs else None,
+        az_count=int(network.az_count),
+        neuron_instance_types=[str(_plain(t)) for t in neuron.instance_types],
+        neuron_max_size=int(neuron.max_size),
+        neuron_capacity_type=str(_plain(neuron.capacity_type)).upper().replace("-", "_"),
+        bedrock_model_ids=[str(m.model_id) for m in settings.bedrock_models],
+        eks_version=str(settings.cluster.version),
+        expected_account_id=str(account) if account else None,
+    )
+
+
+class Clients:
+    """Lazily created, cached boto3 clients for one region.
+
+    `factory(service, region)` builds a client; pass one to wrap clients (record calls,
+    attach a botocore Stubber) or to use a specific boto3 session.
+    """
+
+    def __init__(self, region: str, factory: Callable[[str, str], Any] | None = None) -> None:
+        self.region = region
+        self._factory = factory or _default_factory()
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, service: str) -> Any:
+        if service not in self._cache:
+            self._cache[service] = self._factory(service, self.region)
+        return self._cache[service]
+
+
+def _default_factory() -> Callable[[str, str], Any]:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session()
+    config = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3})
+    return lambda service, region: session.client(service, region_name=region, config=config)
+
+
+def guard(name: str, service: str, fn: Callable[[], list[CheckResult] | CheckResult]) -> list[CheckResult]:
+    """Run `fn`; botocore errors become one FAIL named `name` instead of a traceback."""
+    try:
+        out = fn()
+    except AWS_ERRORS as exc:
+        return [result_from_aws_error(name, service, exc)]
+    return out if isinstance(out, list) else [out]
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a botocore `ClientError` (e.g. `ResourceNotFoundException`)."""
+    return exc.response.get("Error", {}).get("Code", "")
