@@ -13,7 +13,7 @@ import yaml
 
 from tools.preview.diff import DiffReport, RevisionError, compare, render_revision
 
-PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "components", "tools")
+PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "components", "policies", "tools")
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 
 

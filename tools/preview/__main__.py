@@ -4,7 +4,8 @@ Runs the program for Pulumi.<stack>.yaml offline and prints the resource tree, c
 type, what is exposed and how to reach it, and the monthly cost estimate.
   --out DIR      also write DIR/resources.json, manifests/, iam/, config/, cost.json, summary.md
   --diff REV     print what changes against git revision REV (PR comment with --format markdown)
-Exit codes: 0 ok, 2 invalid stack configuration (the message, no traceback).
+Exit codes: 0 ok, 1 a mandatory policy violation (see the summary's policy section),
+2 invalid stack configuration (the message, no traceback).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import contextlib
 import sys
 from pathlib import Path
 from typing import Optional
+
+
+EXIT_MANDATORY_VIOLATION = 1
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -27,6 +31,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--format", choices=("text", "markdown"), default="text", help="output format (default text)")
     parser.add_argument("--stack-file", type=Path, help="read this stack file instead of Pulumi.<stack>.yaml")
     parser.add_argument("--project-dir", type=Path, help="the Pulumi project (default: this checkout)")
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack (and its exit code)")
     return parser.parse_args(argv)
 
 
@@ -54,7 +59,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         except SettingsError as err:  # the program accepted it, so this is unlikely
             print(f"error: {err}", file=sys.stderr)
             return EXIT_BAD_CONFIG
-        preview = make_preview(run, region=settings.region, pricing=settings.pricing)
+        preview = make_preview(run, region=settings.region, pricing=settings.pricing, policies=not args.no_policy)
 
         if args.out:
             from tools.preview.render import write
@@ -67,7 +72,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(report.markdown() if args.format == "markdown" else report.text(), end="")
         else:
             print(preview.summary.markdown() if args.format == "markdown" else preview.summary.text(), end="")
-    return 0
+    return EXIT_MANDATORY_VIOLATION if preview.mandatory_violations else 0
 
 
 if __name__ == "__main__":

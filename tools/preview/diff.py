@@ -152,7 +152,7 @@ class RevisionRun:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
         command = [sys.executable, "-c", BOOTSTRAP, str(old_project), str(TOOLS_DIR), self.stack,
                    "--out", str(self.tmp / "out"), "--project-dir", str(old_project),
-                   "--stack-file", str(old_project / stack_rel)]
+                   "--stack-file", str(old_project / stack_rel), "--no-policy"]
         with (self.tmp / "stderr.txt").open("wb") as stderr:  # files, not pipes: nothing can block
             self.proc = subprocess.Popen(command, cwd=old_project, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
 

@@ -18,7 +18,7 @@ import yaml
 from tools.offline.records import StackRun
 from tools.preview.masking import Masker
 
-GENERATED_FILES = ("resources.json", "cost.json", "summary.md")
+GENERATED_FILES = ("resources.json", "cost.json", "summary.md", "policy.json")
 GENERATED_DIRS = ("manifests", "iam", "config")
 CLUSTER_SCOPE = "_cluster"
 # kinds that live outside namespaces; a namespaced object without a namespace goes to `default`
@@ -160,9 +160,11 @@ def config_files(all_entries: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 # writing
 
-def build(all_entries: list[dict[str, Any]], cost: dict[str, Any], summary_md: str) -> dict[str, str]:
+def build(all_entries: list[dict[str, Any]], cost: dict[str, Any], summary_md: str,
+          policy: dict[str, Any] | None = None) -> dict[str, str]:
     """Every artifact, relative path -> text, in path order."""
     files = {
+        **({"policy.json": dump_json(policy)} if policy is not None else {}),
         "resources.json": dump_json(all_entries),
         "cost.json": dump_json(cost),
         "summary.md": summary_md,

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.preview.policy import policy_markdown, policy_text
 from tools.preview.render import is_kubernetes_object
 
 DEFAULT_NAMESPACE = "genai"
@@ -28,6 +29,7 @@ class Summary:
     outputs: dict[str, Any]
     secret_outputs: set[str]
     findings: list[str] = field(default_factory=list)
+    policy: dict[str, Any] | None = None
 
     @property
     def namespace(self) -> str:
@@ -245,6 +247,8 @@ def render_text(s: Summary) -> str:
     out += [f"  {key}: {value}" for key, value in output_lines(s.outputs, s.secret_outputs)]
     out.append("")
 
+    if s.policy is not None:
+        out += policy_text(s.policy) + [""]
     out += _cost_text(cost)
     if s.findings:
         out += ["", "Warnings: secret values in plain Kubernetes fields (readable by anyone who can read the object)"]
@@ -298,6 +302,8 @@ def render_markdown(s: Summary) -> str:
         out += ["", f"kubeconfig: `{kubeconfig[0]}` (or `{kubeconfig[1]}`)"]
     out.append("")
 
+    if s.policy is not None:
+        out += policy_markdown(s.policy)
     out += _cost_markdown(cost)
 
     out += ["## Resources by component", "", "```", *tree_lines(entries), "```", ""]
