@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+import json
+
 import pulumi
 from pulumi_aws import s3
+
+from components.pod_identity import policy_document
 
 
 class PrivateBucket:
@@ -62,6 +66,10 @@ class PrivateBucket:
         )
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
+
+    def access_policy(self) -> pulumi.Output[str]:
+        """An identity policy (JSON) to read and write this bucket's objects."""
+        return self.arn.apply(lambda arn: json.dumps(policy_document(bucket_access_statements(arn))))
 
 
 def bucket_access_statements(bucket_arn: str, prefix: str = "") -> list[dict]:

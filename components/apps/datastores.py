@@ -29,6 +29,13 @@ LANGFUSE_REDIS_CLIENTS = ("langfuse", "langfuse-worker")
 CACHE_REDIS_CLIENTS = ("litellm", "open-webui")
 
 
+def database_url(role: str, password: pulumi.Input[str], namespace: str) -> pulumi.Output[str]:
+    """The app's own role and database on the shared PostgreSQL (role and database share the name)."""
+    return pulumi.Output.concat(
+        f"postgresql://{role}:", password, f"@postgres.{namespace}.svc.cluster.local:{POSTGRES_PORT}/{role}"
+    )
+
+
 def redis_spec(name: str, image: str, password_secret: pulumi.Input[str], clients: tuple[str, ...], *,
                eviction: str, max_memory: str, persistent_gib: Optional[int]) -> WorkloadSpec:
     """A password-protected Redis with the given eviction policy (AOF persistence if a volume)."""

@@ -10,7 +10,7 @@ from pulumi_kubernetes.autoscaling.v2 import HorizontalPodAutoscaler
 from pulumi_kubernetes.core.v1 import ConfigMap
 
 from components.apps.context import AppContext
-from components.apps.datastores import POSTGRES_PORT, REDIS_PORT
+from components.apps.datastores import POSTGRES_PORT, REDIS_PORT, database_url
 from components.apps.gateway_config import VLLM_PORT, render_gateway_config
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, FileMount, Port, Probe, SecretRef, WorkloadSpec
@@ -46,10 +46,7 @@ class Gateway(pulumi.ComponentResource):
         secret = k8s_secret(f"{NAME}-credentials", ctx.namespace, {
             "master-key": creds.litellm_master_key,
             "salt-key": creds.litellm_salt_key,
-            "database-url": pulumi.Output.concat(
-                "postgresql://litellm:", creds.database_passwords["litellm"],
-                f"@postgres.{ns}.svc.cluster.local:{POSTGRES_PORT}/litellm",
-            ),
+            "database-url": database_url("litellm", creds.database_passwords["litellm"], ns),
             "redis-password": creds.cache_redis_password,
             "langfuse-public-key": creds.langfuse_public_key,
             "langfuse-secret-key": creds.langfuse_secret_key,

@@ -6,19 +6,18 @@ admin user on first start; LiteLLM receives the same keys, so traces flow with n
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import pulumi
 
 from components.apps.context import AppContext
-from components.apps.datastores import CLICKHOUSE_HTTP, CLICKHOUSE_NATIVE, POSTGRES_PORT, REDIS_PORT
+from components.apps.datastores import CLICKHOUSE_HTTP, CLICKHOUSE_NATIVE, POSTGRES_PORT, REDIS_PORT, database_url
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, WorkloadSpec
 from components.k8s.workload import Workload
-from components.pod_identity import PodIdentityRole, policy_document
+from components.pod_identity import PodIdentityRole
 from components.settings.apps import Resources
-from components.storage_bucket import PrivateBucket, bucket_access_statements
+from components.storage_bucket import PrivateBucket
 
 WEB, WORKER = "langfuse", "langfuse-worker"
 WEB_PORT, WORKER_PORT = 3000, 3030
@@ -46,15 +45,12 @@ class Langfuse(pulumi.ComponentResource):
                                expire_days=lf.event_retention_days, tags=tags)
         PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags,
-            policy=bucket.arn.apply(lambda arn: json.dumps(policy_document(bucket_access_statements(arn)))),
+            policy=bucket.access_policy(),
             service_accounts=[(ns, WEB), (ns, WORKER)],
         )
 
         secret = k8s_secret(f"{WEB}-credentials", ctx.namespace, {
-            "database-url": pulumi.Output.concat(
-                "postgresql://langfuse:", creds.database_passwords["langfuse"],
-                f"@postgres.{ns}.svc.cluster.local:{POSTGRES_PORT}/langfuse",
-            ),
+            "database-url": database_url("langfuse", creds.database_passwords["langfuse"], ns),
             "salt": creds.langfuse_salt,
             "encryption-key": creds.langfuse_encryption_key,
             "nextauth-secret": creds.langfuse_nextauth_secret,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import pulumi
 
 from components.apps.context import AppContext
-from components.apps.datastores import POSTGRES_PORT, REDIS_PORT
+from components.apps.datastores import POSTGRES_PORT, REDIS_PORT, database_url
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, Volume, WorkloadSpec
 from components.k8s.workload import Workload
-from components.pod_identity import PodIdentityRole, policy_document
+from components.pod_identity import PodIdentityRole
 from components.settings.apps import Resources
-from components.storage_bucket import PrivateBucket, bucket_access_statements
+from components.storage_bucket import PrivateBucket
 
 NAME = "open-webui"
 CONTAINER_PORT, SERVICE_PORT = 8080, 80
@@ -37,20 +36,16 @@ class OpenWebUI(pulumi.ComponentResource):
         uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags)
         PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags,
-            policy=uploads.arn.apply(lambda arn: json.dumps(policy_document(bucket_access_statements(arn)))),
+            policy=uploads.access_policy(),
             service_accounts=[(ns, NAME)],
         )
 
         redis_url = pulumi.Output.concat(
             "redis://:", creds.cache_redis_password, f"@cache-redis.{ns}.svc.cluster.local:{REDIS_PORT}/1"
         )
-        database_url = pulumi.Output.concat(
-            "postgresql://openwebui:", creds.database_passwords["openwebui"],
-            f"@postgres.{ns}.svc.cluster.local:{POSTGRES_PORT}/openwebui",
-        )
         secret = k8s_secret(f"{NAME}-credentials", ctx.namespace, {
             "secret-key": creds.open_webui_secret_key,
-            "database-url": database_url,
+            "database-url": database_url("openwebui", creds.database_passwords["openwebui"], ns),
             # Paired by position with OPENAI_API_BASE_URLS: the gateway, then the agent server
             "openai-api-keys": pulumi.Output.concat(gateway_key, ";", agent_key),
             "redis-url": redis_url,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components import images
 from components.settings.errors import bad_value
@@ -15,11 +15,14 @@ from components.settings.infra import Section, dns_label
 _IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
 
 
-def pinned_image(value: str, path: tuple = ()) -> str:
+def pinned_image(value: str) -> str:
     """An image reference with an explicit registry and a tag other than `latest` (or a digest)."""
     if not _IMAGE.match(value) or value.endswith((":latest", ":main")):
-        raise bad_value(path, value, "a pinned image: registry/repository:tag (not latest/main) or @sha256 digest")
+        raise bad_value((), value, "a pinned image: registry/repository:tag (not latest/main) or @sha256 digest")
     return value
+
+
+PinnedImage = Annotated[str, AfterValidator(pinned_image)]
 
 
 class Resources(Section):
@@ -38,7 +41,7 @@ class SelfHostedModel(Section):
     hf_model_id: str = "meta-llama/Llama-3.2-1B-Instruct"
     slug: Optional[str] = None
     gated: bool = True
-    image: str = images.VLLM_NEURON
+    image: PinnedImage = images.VLLM_NEURON
     neuron_cores: int = Field(default=2, ge=1)
     max_model_len: int = Field(default=2048, ge=128)
     max_num_seqs: int = Field(default=4, ge=1)
@@ -48,10 +51,6 @@ class SelfHostedModel(Section):
     fallback: Optional[str] = None
     resources: Resources = Resources(cpu="3", memory="10Gi", memory_limit="12Gi", cpu_limit="4")
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return pinned_image(value)
 
     @field_validator("hf_model_id")
     @classmethod
@@ -112,7 +111,7 @@ RoutingStrategy = Literal[
 class GatewaySettings(Section):
     """LiteLLM proxy: routing, retries, cache, scaling."""
 
-    image: str = images.LITELLM
+    image: PinnedImage = images.LITELLM
     replicas: int = Field(default=2, ge=1)
     autoscaling: Optional[Autoscaling] = Autoscaling()
     routing_strategy: RoutingStrategy = "simple-shuffle"
@@ -123,17 +122,13 @@ class GatewaySettings(Section):
     cache_ttl_seconds: int = Field(default=3600, ge=0)
     resources: Resources = Resources(cpu="500m", memory="1Gi", memory_limit="2Gi")
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return pinned_image(value)
 
 
 class LangfuseSettings(Section):
     """Langfuse v4 web + worker and their stores."""
 
-    web_image: str = images.LANGFUSE_WEB
-    worker_image: str = images.LANGFUSE_WORKER
+    web_image: PinnedImage = images.LANGFUSE_WEB
+    worker_image: PinnedImage = images.LANGFUSE_WORKER
     web_replicas: int = Field(default=1, ge=1)
     worker_replicas: int = Field(default=1, ge=1)
     org_name: str = "genai-platform"
@@ -142,10 +137,6 @@ class LangfuseSettings(Section):
     event_retention_days: int = Field(default=30, ge=1)
     clickhouse_gib: int = Field(default=50, ge=10)
 
-    @field_validator("web_image", "worker_image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return pinned_image(value)
 
     @field_validator("admin_email")
     @classmethod
@@ -158,22 +149,18 @@ class LangfuseSettings(Section):
 class OpenWebUISettings(Section):
     """Open WebUI: replicas, sign-up policy, data volume."""
 
-    image: str = images.OPEN_WEBUI
+    image: PinnedImage = images.OPEN_WEBUI
     replicas: int = Field(default=1, ge=1)
     enable_signup: bool = False
     default_user_role: Literal["pending", "user", "admin"] = "pending"
     data_gib: int = Field(default=10, ge=1)
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return pinned_image(value)
 
 
 class AgentServerSettings(Section):
     """The custom agent server (default: Open WebUI Pipelines)."""
 
-    image: str = images.PIPELINES
+    image: PinnedImage = images.PIPELINES
     args: list[str] = []
     env: dict[str, str] = {}
     container_port: int = Field(default=9099, ge=1, le=65535)
@@ -181,10 +168,6 @@ class AgentServerSettings(Section):
     health_path: str = "/"
     api_key_env: str = "PIPELINES_API_KEY"
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return pinned_image(value)
 
     @field_validator("env")
     @classmethod
@@ -204,13 +187,9 @@ class AccessSettings(Section):
 class DataStoreSettings(Section):
     """The shared PostgreSQL and the Redis instances."""
 
-    postgres_image: str = images.POSTGRES
-    redis_image: str = images.REDIS
-    clickhouse_image: str = images.CLICKHOUSE
+    postgres_image: PinnedImage = images.POSTGRES
+    redis_image: PinnedImage = images.REDIS
+    clickhouse_image: PinnedImage = images.CLICKHOUSE
     postgres_gib: int = Field(default=20, ge=5)
     redis_gib: int = Field(default=5, ge=1)
 
-    @field_validator("postgres_image", "redis_image", "clickhouse_image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        return pinned_image(value)
