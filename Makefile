@@ -24,9 +24,11 @@ preview: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## Benchmarks: preview vs import baseline, model scaling; figures in out/bench/results.md
+## Benchmarks: preview vs import baseline and model scaling (out/bench/results.md),
+## gateway overhead through the real LiteLLM proxy (out/bench/gateway.md)
 bench: $(STAMP)
 	$(BIN)/python -m tools.bench --out out/bench
+	$(BIN)/python -m tools.gateway_bench --out out/bench
 
 clean:
 	rm -rf out .pytest_cache

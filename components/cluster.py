@@ -6,6 +6,7 @@ import json
 from typing import Optional, Sequence, TypedDict
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_eks
 import pulumi_kubernetes as k8s
 from pulumi_aws import eks, iam, kms
@@ -38,11 +39,22 @@ class ClusterArgs(TypedDict):
     """AWS tags."""
 
 
-def cluster_role_trust_policy() -> dict:
-    """Only the EKS service may assume the cluster role."""
+def cluster_role_trust_policy(partition: str, region: str, account_id: str, cluster_name: str) -> dict:
+    """Only the EKS service may assume the cluster role, and only for this cluster in this account
+    (confused-deputy protection as the EKS User Guide's "Cross-service confused deputy prevention
+    in Amazon EKS" shows for cluster roles; the ARN is built, not read from the cluster, which
+    needs the role first)."""
     return {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "eks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:eks:{region}:{account_id}:cluster/{cluster_name}"},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        }],
     }
 
 
@@ -54,8 +66,16 @@ def secrets_key_policy(key_arn: str) -> str:
                 {
                     "Sid": "EnvelopeEncryption",
                     "Effect": "Allow",
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant"],
+                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"],
                     "Resource": [key_arn],
+                },
+                {
+                    # Grants only for AWS resources (EKS creates them for the control plane)
+                    "Sid": "ServiceGrants",
+                    "Effect": "Allow",
+                    "Action": ["kms:CreateGrant"],
+                    "Resource": [key_arn],
+                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
                 }
             ]
         )
@@ -90,9 +110,13 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-secrets", description=f"{args['cluster_name']} Kubernetes secrets",
             enable_key_rotation=True, deletion_window_in_days=30, tags=tags, opts=child,
         )
-        role = iam.Role(
-            f"{name}-control-plane", assume_role_policy=json.dumps(cluster_role_trust_policy()), tags=tags, opts=child
-        )
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        trust = pulumi.Output.all(
+            aws.get_partition_output(opts=invoke).partition,
+            aws.get_region_output(opts=invoke).region,
+            aws.get_caller_identity_output(opts=invoke).account_id,
+        ).apply(lambda v: json.dumps(cluster_role_trust_policy(v[0], v[1], v[2], args["cluster_name"])))
+        role = iam.Role(f"{name}-control-plane", assume_role_policy=trust, tags=tags, opts=child)
         attachment = iam.RolePolicyAttachment(
             f"{name}-control-plane", role=role.name, policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", opts=child
         )

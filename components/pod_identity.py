@@ -6,13 +6,17 @@ import json
 from typing import Any, Optional, Sequence
 
 import pulumi
+import pulumi_aws as aws
 from pulumi_aws import eks, iam
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 
 
-def pod_identity_trust_policy() -> dict[str, Any]:
-    """Trust only the EKS Pod Identity service; TagSession lets it attach the pod's session tags."""
+def pod_identity_trust_policy(account_id: str) -> dict[str, Any]:
+    """Trust only the EKS Pod Identity service, and only on behalf of this account (confused-deputy
+    protection: EKS passes the aws:Source* context keys when Pod Identity assumes a role, as the
+    EKS Best Practices Guide's Pod Identity trust policy example relies on); TagSession lets it
+    attach the pod's session tags."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -21,6 +25,7 @@ def pod_identity_trust_policy() -> dict[str, Any]:
                 "Effect": "Allow",
                 "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }
         ],
     }
@@ -49,11 +54,18 @@ class PodIdentityRole:
         service_accounts: Sequence[tuple[str, str]] = (),
         tags: Optional[dict[str, str]] = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        account_id: Optional[pulumi.Input[str]] = None,
     ) -> None:
         child = pulumi.ResourceOptions(parent=parent)
+        # The account the role (and so the cluster: Pod Identity assumes same-account roles only) lives in
+        account = account_id if account_id is not None else aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=parent)
+        ).account_id
         self.role = iam.Role(
             f"{name}-role",
-            assume_role_policy=json.dumps(pod_identity_trust_policy()),
+            assume_role_policy=pulumi.Output.from_input(account).apply(
+                lambda a: json.dumps(pod_identity_trust_policy(a))
+            ),
             description=f"EKS Pod Identity role {name}",
             tags=tags,
             opts=child,

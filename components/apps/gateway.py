@@ -70,7 +70,8 @@ class Gateway(pulumi.ComponentResource):
                 # Use the bundled model cost map: startup never depends on a download
                 "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                 "LITELLM_MIGRATION_DIR": "/tmp/migrations",
-                "LITELLM_LOG": "INFO",
+                # Every call is traced in Langfuse; per-request INFO logs would only add latency
+                "LITELLM_LOG": "WARNING",
                 "HOME": "/tmp",
             },
             secret_env={

@@ -1,0 +1,410 @@
+"""The program's RENDERED gateway, run for real: LiteLLM with the dev stack's ``config.yaml``.
+
+The config is the exact ``config.yaml`` of the rendered ConfigMap ``litellm-config`` (from the
+offline engine), and the proxy runs with the environment variables of the rendered ``litellm``
+Deployment: the same names, the literal values as rendered, the ``secretKeyRef`` ones resolved
+through the rendered ``litellm-credentials`` Secret (so the master key, the Redis password and the
+Langfuse keys are the program's generated values).  What changes, and why
+(``tools/gateway_bench.py`` does it and ``test_only_addresses_change`` pins it):
+
+- In-cluster addresses become loopback ones: each vLLM ``api_base`` -> its ``OpenAIStub``;
+  ``LANGFUSE_HOST`` -> the ``OtlpStub``; ``REDIS_HOST``/``REDIS_PORT`` -> a real Redis that
+  requires the rendered Redis password; Bedrock -> the ``BedrockStub`` through LiteLLM's runtime
+  endpoint override env ``AWS_BEDROCK_RUNTIME_ENDPOINT`` (the file stays as rendered).
+- ``general_settings.database_url`` is removed from the file and ``DATABASE_URL`` from the env:
+  LiteLLM's DB mode needs Prisma query engines that are downloaded at run time, which this
+  machine cannot do.  So the proxy runs with the master key only (no virtual keys, no spend DB),
+  and a wrong key is answered 400 ``no_db_connection`` instead of 401 (no backend is called).
+- AWS credentials come the way EKS Pod Identity delivers them: a stand-in Pod Identity agent on
+  loopback (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` + ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE``,
+  what EKS injects into the pod).  No static AWS key anywhere.
+
+Expectations come from the settings (``load_stack_settings``), not from the rendered file: every
+configured model is served, each self-hosted model falls back to ``settings.fallback_for(model)``.
+Processes listen on free loopback ports and are always stopped; one proxy for the module.  The
+fallback test stops vLLM stubs and runs last.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+# find_spec, not importorskip: importing litellm here would fetch the remote cost map
+for _module, _install in (("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto")):
+    if importlib.util.find_spec(_module.split(".")[0]) is None or importlib.util.find_spec(_module) is None:
+        pytest.skip(f"needs pip install {_install}", allow_module_level=True)
+httpx = pytest.importorskip("httpx")
+
+_REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from components.apps.gateway_config import USER_HEADER  # noqa: E402
+from components.settings.loading import load_stack_settings  # noqa: E402
+from tests.gateway.proxy import ProxyStartError, litellm_executable  # noqa: E402
+from tests.gateway.redis_server import RedisUnavailable  # noqa: E402
+from tests.gateway.stubs import basic_auth, wait_until  # noqa: E402
+from tools import gateway_bench as gb  # noqa: E402
+from tools.offline.engine import PROJECT_DIR  # noqa: E402
+
+STACK = "dev"
+USER_ID = "owui-user-rendered"
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_stack_settings(STACK, PROJECT_DIR)
+
+
+@pytest.fixture(scope="module")
+def rendered(stack_runs) -> gb.RenderedGateway:
+    return gb.RenderedGateway.from_run(stack_runs[STACK])
+
+
+@pytest.fixture(scope="module")
+def gateway(rendered, tmp_path_factory) -> Iterator[gb.GatewayRun]:
+    try:
+        litellm_executable()
+    except ProxyStartError as exc:
+        pytest.skip(str(exc))
+    try:
+        with gb.run_gateway(rendered, tmp_path_factory.mktemp("gateway-rendered")) as run:
+            yield run
+    except RedisUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def client(gateway) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {gateway.master_key}", USER_HEADER: USER_ID}
+    with httpx.Client(base_url=gateway.url, headers=headers, timeout=60) as c:
+        yield c
+
+
+def unique_prompt(label: str) -> str:
+    return f"{label} {uuid.uuid4().hex}"
+
+
+@dataclass
+class Chat:
+    status: int
+    text: str
+    usage: dict[str, Any] | None
+    headers: Any
+    body: Any
+
+
+def chat(client: httpx.Client, model: str, prompt: str, *, stream: bool = False, **extra: Any) -> Chat:
+    payload: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
+    if not stream:
+        response = client.post("/v1/chat/completions", json=payload)
+        body = response.json()
+        if response.status_code != 200:
+            return Chat(response.status_code, "", None, response.headers, body)
+        return Chat(200, body["choices"][0]["message"]["content"], body.get("usage"), response.headers, body)
+    payload.update(stream=True, stream_options={"include_usage": True})
+    chunks: list[dict[str, Any]] = []
+    with client.stream("POST", "/v1/chat/completions", json=payload) as response:
+        if response.status_code != 200:
+            response.read()
+            return Chat(response.status_code, "", None, response.headers, response.text)
+        done = False
+        for line in response.iter_lines():
+            if not line.startswith("data: "):
+                continue
+            if line == "data: [DONE]":
+                done = True
+                break
+            chunks.append(json.loads(line[len("data: "):]))
+    assert done, "stream ended without data: [DONE]"
+    text = "".join((c["choices"][0]["delta"].get("content") or "") for c in chunks if c.get("choices"))
+    usage = next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
+    return Chat(200, text, usage, response.headers, chunks)
+
+
+def all_models(settings) -> list[str]:
+    return [m.name for m in settings.bedrock_models] + [m.name for m in settings.models]
+
+
+def bedrock_id(settings, name: str) -> str:
+    return next(m.model_id for m in settings.bedrock_models if m.name == name)
+
+
+def is_vllm(settings, name: str) -> bool:
+    return any(m.name == name for m in settings.models)
+
+
+def stub_for(gateway: gb.GatewayRun, settings, model: str):
+    return gateway.vllm[model] if is_vllm(settings, model) else gateway.bedrock
+
+
+# ---------------------------------------------------------------- what the proxy is given
+
+
+def test_only_addresses_change(rendered: gb.RenderedGateway, gateway: gb.GatewayRun, settings) -> None:
+    """The running config is the rendered file but for the vLLM addresses and database_url; the
+    env has the Deployment's variable names and values but for the in-cluster addresses."""
+    original, running = rendered.config, gateway.config
+    assert {m.name for m in settings.models} and {m.name for m in settings.bedrock_models}, "dev serves both kinds"
+    assert original["general_settings"].pop("database_url") == "os.environ/DATABASE_URL"
+    for before, after in zip(original["model_list"], running["model_list"], strict=True):
+        if is_vllm(settings, before["model_name"]):
+            assert ".svc.cluster.local" in before["litellm_params"]["api_base"]
+            assert after["litellm_params"]["api_base"] == gateway.vllm[before["model_name"]].api_base
+            before["litellm_params"]["api_base"] = after["litellm_params"]["api_base"]
+    assert running == original
+    # The file the proxy loaded (the harness adds only settings the rendered file already has)
+    assert yaml.safe_load(gateway.url.config_path.read_text()) == running
+
+    deployment_env = rendered.env
+    assert set(gateway.env) == (set(deployment_env) - set(gb.DROPPED_ENV)) | {
+        "AWS_BEDROCK_RUNTIME_ENDPOINT", *gb.POD_IDENTITY_ENV
+    }
+    changed = {k for k in deployment_env if k in gateway.env and gateway.env[k] != deployment_env[k]}
+    assert changed == set(gb.LOOPBACK_ENV)
+    assert not any(key.startswith("AWS_") and "KEY" in key for key in gateway.env), "no static AWS keys"
+    # secretKeyRefs resolved to the program's generated values
+    secret = rendered.secrets["litellm-credentials"]
+    assert gateway.env["LITELLM_MASTER_KEY"] == secret["master-key"] and secret["master-key"].startswith("sk-")
+    assert gateway.env["LANGFUSE_PUBLIC_KEY"] == secret["langfuse-public-key"]
+    assert gateway.env["REDIS_PASSWORD"] == secret["redis-password"]
+
+
+# ---------------------------------------------------------------- serving
+
+
+def test_models_lists_every_configured_model(client: httpx.Client, settings) -> None:
+    response = client.get("/v1/models")
+    assert response.status_code == 200, response.text
+    assert sorted(m["id"] for m in response.json()["data"]) == sorted(all_models(settings))
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_chat_with_every_model(client: httpx.Client, gateway: gb.GatewayRun, settings, stream: bool) -> None:
+    for model in all_models(settings):
+        stub = stub_for(gateway, settings, model)
+        before = stub.call_count
+        bedrock_before = len(gateway.bedrock.model_calls)
+        prompt = unique_prompt(f"chat-{model}")
+        result = chat(client, model, prompt, stream=stream)
+
+        assert result.status == 200, (model, result.body)
+        assert result.text == stub.reply_text
+        assert result.headers.get("x-litellm-model-group") == model
+        assert result.usage and result.usage["completion_tokens"] == len(stub.reply_text.split())
+        assert stub.call_count == before + 1, model
+        if is_vllm(settings, model):
+            sent = gateway.vllm[model].chat_requests[-1].json
+            assert sent["model"] == model and sent["messages"] == [{"role": "user", "content": prompt}]
+            assert bool(sent.get("stream")) is stream
+        else:
+            [(model_id, operation, request)] = gateway.bedrock.model_calls[bedrock_before:]
+            assert model_id == bedrock_id(settings, model)  # the configured inference profile
+            assert operation == ("converse-stream" if stream else "converse")
+            authorization = request.header("authorization") or ""
+            # signed with the Pod Identity agent's credentials, for the stack's region
+            assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={gb.PodIdentityAgentStub.ACCESS_KEY_ID}/")
+            assert f"/{settings.region}/bedrock/aws4_request" in authorization
+    assert gateway.agent.call_count >= 1
+    assert all(r.header("authorization") == gateway.agent.token for r in gateway.agent.requests)
+
+
+def test_wrong_key_is_rejected_before_any_backend(gateway: gb.GatewayRun, settings) -> None:
+    """No key -> 401; a wrong key -> 400 ``no_db_connection`` (DB-less here: a non-master key is
+    looked up as a virtual key in the database, see the module docstring).  No backend is called."""
+    counts = {id(s): s.call_count for s in [gateway.bedrock, *gateway.vllm.values()]}
+    with httpx.Client(base_url=gateway.url, timeout=30) as anonymous:
+        for model in all_models(settings):
+            body = {"model": model, "messages": [{"role": "user", "content": unique_prompt("unauthorised")}]}
+            missing = anonymous.post("/v1/chat/completions", json=body)
+            assert missing.status_code == 401, missing.text
+            for wrong in ("Bearer sk-wrong", f"Bearer {gateway.master_key}x", f"Bearer {gateway.master_key[:-1]}"):
+                response = anonymous.post("/v1/chat/completions", json=body, headers={"Authorization": wrong})
+                assert response.status_code == 400, response.text
+                assert response.json()["error"]["type"] == "no_db_connection"
+        assert anonymous.get("/v1/models").status_code == 401
+    assert {id(s): s.call_count for s in [gateway.bedrock, *gateway.vllm.values()]} == counts
+
+
+# ---------------------------------------------------------------- observability
+
+
+def _request_spans(gateway: gb.GatewayRun, prompt: str) -> list[dict[str, Any]]:
+    gateway.otlp.wait_for_spans(
+        lambda s: s["name"] == "litellm_request" and prompt in str(s["attributes"].get("langfuse.observation.input")),
+        timeout=20,
+    )
+    time.sleep(0.3)  # a second span for the same request would arrive in the same or next batch
+    return [
+        s for s in gateway.otlp.spans
+        if s["name"] == "litellm_request" and prompt in str(s["attributes"].get("langfuse.observation.input"))
+    ]
+
+
+def test_one_trace_per_request_with_the_langfuse_project_keys(
+    client: httpx.Client, gateway: gb.GatewayRun, rendered: gb.RenderedGateway, settings
+) -> None:
+    # The keys Langfuse's headless init creates the project with (rendered Langfuse web Deployment)
+    expected_auth = basic_auth(
+        rendered.langfuse_env["LANGFUSE_INIT_PROJECT_PUBLIC_KEY"], rendered.langfuse_env["LANGFUSE_INIT_PROJECT_SECRET_KEY"]
+    )
+    assert rendered.langfuse_env["LANGFUSE_INIT_PROJECT_PUBLIC_KEY"].startswith("pk-lf-")
+
+    results = {}
+    for model in all_models(settings):
+        for stream in (False, True):
+            prompt = unique_prompt(f"trace-{model}-{stream}")
+            result = chat(client, model, prompt, stream=stream)
+            assert result.status == 200, result.body
+            results[(model, stream)] = (prompt, result)
+
+    trace_ids = set()
+    for (model, stream), (prompt, result) in results.items():
+        [span] = _request_spans(gateway, prompt)
+        attributes = span["attributes"]
+        trace_ids.add(span["trace_id"])
+        assert attributes["llm.response.model"] == model
+        assert attributes["llm.model_name"] == (model if is_vllm(settings, model) else bedrock_id(settings, model))
+        assert attributes["llm.is_streaming"] == str(stream)
+        assert attributes["llm.token_count.prompt"] == result.usage["prompt_tokens"]
+        assert attributes["llm.token_count.completion"] == result.usage["completion_tokens"]
+        assert attributes["llm.token_count.total"] == result.usage["total_tokens"]
+        assert attributes["user.id"] == USER_ID  # from the Open WebUI user header
+        assert span["authorization"] == expected_auth
+    assert len(trace_ids) == len(results), "each request is its own trace"
+    assert set(gateway.otlp.auth_headers) == {expected_auth}
+    assert not gateway.otlp.decode_errors
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if (line.startswith(name + "{") or line.startswith(name + " ")) and all(
+            f'{k}="{v}"' in line for k, v in labels.items()
+        ):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_metrics_expose_request_metrics(client: httpx.Client, gateway: gb.GatewayRun, settings) -> None:
+    models = all_models(settings)
+    for model in models:
+        assert chat(client, model, unique_prompt("metrics")).status == 200
+    with httpx.Client(base_url=gateway.url, timeout=30, follow_redirects=True) as anonymous:
+        assert anonymous.get("/metrics/").status_code == 401
+
+    def scrape() -> str:
+        response = client.get("/metrics/", follow_redirects=True)
+        assert response.status_code == 200, response.text
+        ok = all(_metric(response.text, "litellm_proxy_total_requests_metric_total", requested_model=m) >= 1
+                 for m in models)
+        return response.text if ok else ""
+
+    text = wait_until(scrape, timeout=10, interval=0.25, message="request metrics for every model never appeared")
+    for name in ("litellm_proxy_total_requests_metric_total", "litellm_request_total_latency_metric_bucket",
+                 "litellm_input_tokens_metric_total", "litellm_output_tokens_metric_total"):
+        assert re.search(rf"^{name}\{{", text, re.MULTILINE), f"{name} missing from /metrics"
+
+
+def test_requests_succeed_while_langfuse_is_down(client: httpx.Client, gateway: gb.GatewayRun, settings) -> None:
+    gateway.otlp.stop()
+    try:
+        for model in all_models(settings):
+            for stream in (False, True):
+                started = time.monotonic()
+                result = chat(client, model, unique_prompt("langfuse-down"), stream=stream)
+                assert result.status == 200, result.body
+                assert time.monotonic() - started < 5, "a dead trace endpoint must not slow requests down"
+    finally:
+        gateway.otlp.start()
+
+
+# ---------------------------------------------------------------- response cache
+
+
+def _cache_keys(gateway: gb.GatewayRun) -> set[bytes]:
+    namespace = gateway.config["litellm_settings"]["cache_params"]["namespace"].encode()
+    pattern = re.escape(namespace) + rb":[0-9a-f]{64}"
+    return {k for k in gateway.redis_client().keys("*") if re.fullmatch(pattern, k)}
+
+
+def test_identical_request_is_served_from_redis(client: httpx.Client, gateway: gb.GatewayRun, settings) -> None:
+    assert gateway.config["litellm_settings"]["cache"] is True
+    for model in (settings.models[0].name, settings.bedrock_models[0].name):
+        stub = stub_for(gateway, settings, model)
+        prompt = unique_prompt("cache")
+        keys_before, calls = _cache_keys(gateway), stub.call_count
+
+        first = chat(client, model, prompt)
+        assert first.status == 200 and stub.call_count == calls + 1
+        new = wait_until(lambda: _cache_keys(gateway) - keys_before, timeout=10, message="nothing cached in Redis")
+        assert len(new) == 1
+
+        second = chat(client, model, prompt)
+        assert second.status == 200 and second.body["id"] == first.body["id"]
+        assert stub.call_count == calls + 1, f"{model}: the repeated request reached the backend"
+
+        third = chat(client, model, prompt, cache={"no-cache": True})
+        assert third.status == 200 and third.body["id"] != first.body["id"]
+        assert stub.call_count == calls + 2, f"{model}: cache no-cache must reach the backend"
+
+
+# ---------------------------------------------------------------- the benchmark tool
+
+
+def test_bench_smoke(gateway: gb.GatewayRun) -> None:
+    """``tools/gateway_bench`` measures and reports (a few requests; no second proxy is started
+    here, the running gateway stands in for the minimal one: the real run is not a test)."""
+    results = gb.measure_running(gateway, gateway.url, requests=3, warmup=1)
+    assert set(results["modes"]) == {"plain", "stream"}
+    for mode in results["modes"].values():
+        assert set(mode["latency"]) == {"direct", "rendered", "minimal"}
+        assert all(v["p50_ms"] > 0 for v in mode["latency"].values())
+    assert "| plain |" in gb.report(results)
+    model, stub = next(iter(gateway.vllm.items()))
+    assert gb.minimal_config(model, stub.api_base)["model_list"][0]["model_name"] == model
+
+
+# ---------------------------------------------------------------- fallback (stops stubs: last)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_self_hosted_model_down_falls_back(client: httpx.Client, gateway: gb.GatewayRun, settings, stream: bool) -> None:
+    for model in settings.models:
+        fallback = settings.fallback_for(model)
+        assert fallback is not None
+        stub = gateway.vllm[model.name]
+        stub.stop()
+        try:
+            chats, bedrock_before = len(stub.chat_requests), len(gateway.bedrock.model_calls)
+            started = time.monotonic()
+            result = chat(client, model.name, unique_prompt("fallback"), stream=stream)
+            elapsed = time.monotonic() - started
+
+            assert result.status == 200, result.body
+            assert result.text == gateway.bedrock.reply_text
+            assert [m for m, _, _ in gateway.bedrock.model_calls[bedrock_before:]] == [bedrock_id(settings, fallback)]
+            assert len(stub.chat_requests) == chats
+            if not stream:
+                assert result.headers.get("x-litellm-attempted-fallbacks") == "1"
+            assert elapsed < 20, f"fallback took {elapsed:.1f}s"
+        finally:
+            stub.start()
+
+        def served_by_vllm() -> bool:  # the model is back once its stub is (any cooldown over)
+            before = len(stub.chat_requests)
+            return chat(client, model.name, unique_prompt("recovered")).status == 200 and len(stub.chat_requests) > before
+
+        wait_until(served_by_vllm, timeout=45, interval=0.5, message=f"{model.name} never returned to its vLLM stub")
