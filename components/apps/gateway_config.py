@@ -24,6 +24,15 @@ def vllm_api_base(model: SelfHostedModel, namespace: str) -> str:
     return f"http://{model.service_name}.{namespace}.svc.cluster.local:{VLLM_PORT}/v1"
 
 
+# Strategies that count usage or latency across replicas need the router's state in Redis;
+# simple-shuffle does not, and skipping it saves Redis round trips on every request.
+_STATEFUL_STRATEGIES = ("usage-based-routing", "usage-based-routing-v2", "latency-based-routing", "least-busy")
+
+
+def _shared_router_state() -> dict[str, str]:
+    return {"redis_host": env("REDIS_HOST"), "redis_port": env("REDIS_PORT"), "redis_password": env("REDIS_PASSWORD")}
+
+
 def env(name: str) -> str:
     """A value LiteLLM reads from the environment (a Secret), never written into the file."""
     return f"os.environ/{name}"
@@ -64,10 +73,7 @@ def gateway_config(settings: Settings, namespace: str) -> dict[str, Any]:
             "allowed_fails": gateway.allowed_fails,
             "cooldown_time": gateway.cooldown_seconds,
             "fallbacks": fallbacks,
-            # Shared state across replicas (cooldowns, usage) lives in the cache Redis
-            "redis_host": env("REDIS_HOST"),
-            "redis_port": env("REDIS_PORT"),
-            "redis_password": env("REDIS_PASSWORD"),
+            **(_shared_router_state() if gateway.routing_strategy in _STATEFUL_STRATEGIES else {}),
         },
         "litellm_settings": {
             "callbacks": ["langfuse_otel", "prometheus"],
