@@ -105,3 +105,11 @@ def test_secret_outputs(stack_run):
     for key in ("kubeconfig", "litellmMasterKey", "langfuseAdminPassword"):
         assert key in stack_run.secret_outputs, key
     assert stack_run.outputs["access"]["langfuse"]["portForward"] == "kubectl port-forward -n genai svc/langfuse 3001:3000"
+
+
+def test_router_shares_state_in_redis_only_when_the_strategy_needs_it(stack_runs, run_with):
+    assert "redis_host" not in gateway_config(stack_runs["dev"])["router_settings"]
+    run = run_with("dev", {"genai-platform:gateway": {"routingStrategy": "usage-based-routing-v2"}})
+    router = gateway_config(run)["router_settings"]
+    assert router["routing_strategy"] == "usage-based-routing-v2"
+    assert (router["redis_host"], router["redis_password"]) == ("os.environ/REDIS_HOST", "os.environ/REDIS_PASSWORD")
