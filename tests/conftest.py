@@ -1,7 +1,9 @@
-"""Shared fixtures: one offline run per stack file per test session."""
+"""Shared fixtures: one offline run per stack file per test session (and the dev run's policy report),
+running a stack with overrides, and a guard that fails any network access."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any, Callable
 
@@ -9,6 +11,9 @@ import pytest
 
 from tools.offline.engine import PROJECT_DIR, run_stack
 from tools.offline.records import StackRun
+
+# Helper modules of the tests: their asserts get pytest's introspection too (before anything imports them)
+pytest.register_assert_rewrite("policy_cases", "preflight_cases", "tests.gateway.client")
 
 STACKS = ("dev", "prod")
 
@@ -30,6 +35,20 @@ def stack_run(request, stack_runs) -> StackRun:
     return stack_runs[request.param]
 
 
+@pytest.fixture(scope="session")
+def dev(stack_runs) -> StackRun:
+    """The dev stack's run: the policy rule tests (tests/policy_cases.py) change one record of it."""
+    return stack_runs["dev"]
+
+
+@pytest.fixture(scope="session")
+def dev_reported(dev) -> set[tuple[str, str]]:
+    """(policy, urn) of every violation the policy pack reports on the dev run, whatever its level."""
+    from policy_cases import reported  # noqa: PLC0415 - only the policy tests need the pack loaded
+
+    return reported(dev.resources)
+
+
 @pytest.fixture
 def run_with() -> Callable[..., StackRun]:
     """Run a stack with config overrides: `run_with("dev", {"genai-platform:neuron": {...}})`."""
@@ -38,3 +57,23 @@ def run_with() -> Callable[..., StackRun]:
         return run_stack(stack, overrides=overrides)
 
     return _run
+
+
+@pytest.fixture
+def no_network(monkeypatch) -> None:
+    """Fail any attempt to resolve a name or open an IP connection (Unix sockets still work)."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"network access attempted: {args!r}")
+
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            refuse(address)
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect)

@@ -1,10 +1,8 @@
 """Proves the gateway harness: the REAL LiteLLM proxy on loopback against stand-in backends.
 
-The config below is hand-written in the shape the Pulumi program renders for LiteLLM
-(``hosted_vllm/`` model on a vLLM ``api_base``, ``bedrock/`` Claude through a cross-region
-inference profile, simple-shuffle routing with a vLLM -> Bedrock fallback, ``langfuse_otel`` +
-``prometheus`` callbacks, Redis response cache, master key, Open WebUI user header).  Later tests
-feed the program's rendered config through the same ``run_proxy``.
+The config is hand-written in the shape the Pulumi program renders for LiteLLM (see
+``tests/gateway/harness_gateway.py``).  Later tests feed the program's rendered config through
+the same ``run_proxy``.
 
 Harness-only differences from production:
 
@@ -23,30 +21,14 @@ every test that stops a stub starts it again in ``finally``.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import json
 import re
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-# find_spec, not importorskip: importing litellm here would make this process fetch the remote
-# model cost map (the proxy subprocess gets LITELLM_LOCAL_MODEL_COST_MAP=True, this one does not).
-for _module, _install in (
-    ("litellm", "'litellm[proxy]'"),
-    ("opentelemetry.proto", "opentelemetry-proto"),
-    ("yaml", "pyyaml"),
-):
-    if importlib.util.find_spec(_module.split(".")[0]) is None or importlib.util.find_spec(_module) is None:
-        pytest.skip(f"needs pip install {_install}", allow_module_level=True)
-httpx = pytest.importorskip("httpx")
 
 # The harness lives in tests/gateway; make `tests.gateway` importable however pytest was started
 # (rootdir-relative, `python -m pytest`, with or without tests/__init__.py).
@@ -54,101 +36,46 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.gateway.proxy import ProxyStartError, ProxyURL, litellm_executable, run_proxy  # noqa: E402
-from tests.gateway.redis_server import RedisServer, RedisUnavailable, run_redis  # noqa: E402
-from tests.gateway.stubs import BedrockStub, OpenAIStub, OtlpStub, basic_auth, wait_until  # noqa: E402
+from tests.gateway.client import (  # noqa: E402
+    chat,
+    is_request_span,
+    metric_value,
+    skip_unless_installed,
+    skip_unless_litellm_runs,
+    unique_prompt,
+    wait_until_served_by,
+)
 
-MASTER_KEY = "sk-harness-master-0123456789"
-LANGFUSE_PUBLIC_KEY = "pk-lf-harness-public"
-LANGFUSE_SECRET_KEY = "sk-lf-harness-secret"
-FAKE_AWS_ACCESS_KEY_ID = "AKIAHARNESSFAKEKEY01"
-USER_HEADER = "X-OpenWebUI-User-Id"
-USER_ID = "owui-user-7f3a"
+skip_unless_installed(
+    ("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto"), ("yaml", "pyyaml")
+)
+httpx = pytest.importorskip("httpx")
 
-LLAMA = "llama-3.2-1b"
-CLAUDE = "claude-haiku-4-5"
-CLAUDE_PROFILE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-
-
-def gateway_config(vllm_api_base: str, bedrock_endpoint: str) -> dict[str, Any]:
-    """A LiteLLM config shaped like the one the program renders (stand-in endpoints)."""
-    return {
-        "model_list": [
-            {
-                "model_name": LLAMA,
-                "litellm_params": {"model": f"hosted_vllm/{LLAMA}", "api_base": vllm_api_base},
-            },
-            {
-                "model_name": CLAUDE,
-                "litellm_params": {
-                    "model": f"bedrock/{CLAUDE_PROFILE}",
-                    "aws_region_name": "us-east-1",
-                    "aws_bedrock_runtime_endpoint": bedrock_endpoint,
-                },
-            },
-        ],
-        "router_settings": {
-            "routing_strategy": "simple-shuffle",
-            "fallbacks": [{LLAMA: [CLAUDE]}],
-            "num_retries": 1,
-            "timeout": 30,
-        },
-        "litellm_settings": {
-            "callbacks": ["langfuse_otel", "prometheus"],
-            "cache": True,
-            "cache_params": {
-                "type": "redis",
-                "host": "os.environ/REDIS_HOST",
-                "port": "os.environ/REDIS_PORT",
-                "ttl": 600,
-            },
-        },
-        "general_settings": {
-            "master_key": "os.environ/LITELLM_MASTER_KEY",
-            "user_header_name": USER_HEADER,
-        },
-    }
-
-
-@dataclass
-class Gateway:
-    url: ProxyURL
-    vllm: OpenAIStub
-    bedrock: BedrockStub
-    otlp: OtlpStub
-    redis: RedisServer
+from tests.gateway.harness_gateway import (  # noqa: E402
+    CLAUDE,
+    CLAUDE_PROFILE,
+    FAKE_AWS_ACCESS_KEY_ID,
+    LANGFUSE_PUBLIC_KEY,
+    LANGFUSE_SECRET_KEY,
+    LLAMA,
+    MASTER_KEY,
+    USER_HEADER,
+    USER_ID,
+    Gateway,
+    run_harness_gateway,
+)
+from tests.gateway.redis_server import RedisUnavailable  # noqa: E402
+from tests.gateway.stubs import OtlpStub, basic_auth, wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    skip_unless_litellm_runs()
     try:
-        litellm_executable()
-    except ProxyStartError as exc:
+        with run_harness_gateway(tmp_path_factory.mktemp("litellm-proxy")) as running:
+            yield running
+    except RedisUnavailable as exc:
         pytest.skip(str(exc))
-    with contextlib.ExitStack() as stack:  # unwinds in reverse: proxy, Redis, then the stubs
-        vllm = stack.enter_context(OpenAIStub())
-        bedrock = stack.enter_context(BedrockStub())
-        otlp = stack.enter_context(OtlpStub())
-        try:
-            redis = stack.enter_context(run_redis())
-        except RedisUnavailable as exc:
-            pytest.skip(str(exc))
-        env = {
-            "LITELLM_MASTER_KEY": MASTER_KEY,
-            "LANGFUSE_PUBLIC_KEY": LANGFUSE_PUBLIC_KEY,
-            "LANGFUSE_SECRET_KEY": LANGFUSE_SECRET_KEY,
-            # langfuse_otel reads LANGFUSE_OTEL_HOST, else LANGFUSE_HOST, and appends /api/public/otel
-            "LANGFUSE_HOST": otlp.host,
-            "REDIS_HOST": redis.host,
-            "REDIS_PORT": str(redis.port),
-            "AWS_ACCESS_KEY_ID": FAKE_AWS_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": "harness-fake-secret-key",
-            "AWS_REGION": "us-east-1",
-        }
-        url = stack.enter_context(
-            run_proxy(gateway_config(vllm.api_base, bedrock.url), env, workdir=tmp_path_factory.mktemp("litellm-proxy"))
-        )
-        yield Gateway(url, vllm, bedrock, otlp, redis)
 
 
 @pytest.fixture
@@ -159,48 +86,6 @@ def client(gateway: Gateway) -> Iterator[httpx.Client]:
         timeout=60,
     ) as c:
         yield c
-
-
-def unique_prompt(label: str) -> str:
-    return f"{label} {uuid.uuid4().hex}"
-
-
-@dataclass
-class Chat:
-    status: int
-    text: str
-    usage: dict[str, Any] | None
-    headers: httpx.Headers
-    body: Any  # JSON body (non-streaming) or list of chunk dicts (streaming)
-
-
-def chat(client: httpx.Client, model: str, prompt: str, *, stream: bool = False, **extra: Any) -> Chat:
-    payload: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
-    if not stream:
-        response = client.post("/v1/chat/completions", json=payload)
-        body = response.json()
-        if response.status_code != 200:
-            return Chat(response.status_code, "", None, response.headers, body)
-        return Chat(200, body["choices"][0]["message"]["content"], body.get("usage"), response.headers, body)
-    payload.update(stream=True, stream_options={"include_usage": True})
-    chunks: list[dict[str, Any]] = []
-    with client.stream("POST", "/v1/chat/completions", json=payload) as response:
-        if response.status_code != 200:
-            response.read()
-            return Chat(response.status_code, "", None, response.headers, response.text)
-        done = False
-        for line in response.iter_lines():
-            if not line.startswith("data: "):
-                continue
-            data = line[len("data: ") :]
-            if data == "[DONE]":
-                done = True
-                break
-            chunks.append(json.loads(data))
-    assert done, "stream ended without data: [DONE]"
-    text = "".join((c["choices"][0]["delta"].get("content") or "") for c in chunks if c.get("choices"))
-    usage = next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
-    return Chat(200, text, usage, response.headers, chunks)
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,17 +165,6 @@ def test_wrong_or_missing_key_is_rejected_before_any_backend(gateway: Gateway) -
     assert gateway.bedrock.call_count == bedrock_before
 
 
-def _wait_for_vllm_route(client: httpx.Client, gateway: Gateway, timeout: float = 30.0) -> None:
-    """After a vLLM outage, wait until llama requests reach vLLM again (router cooldown over)."""
-
-    def reached() -> bool:
-        before = len(gateway.vllm.chat_requests)
-        result = chat(client, LLAMA, unique_prompt("recovery"))
-        return result.status == 200 and len(gateway.vllm.chat_requests) > before
-
-    wait_until(reached, timeout=timeout, interval=0.5, message="llama requests did not return to the vLLM stub")
-
-
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_vllm_down_falls_back_to_bedrock(client: httpx.Client, gateway: Gateway, stream: bool) -> None:
     gateway.vllm.stop()
@@ -310,15 +184,9 @@ def test_vllm_down_falls_back_to_bedrock(client: httpx.Client, gateway: Gateway,
         assert elapsed < 20, f"fallback took {elapsed:.1f}s"
     finally:
         gateway.vllm.start()
-    _wait_for_vllm_route(client, gateway)
-
-
-def _request_spans(gateway: Gateway, prompt: str) -> list[dict[str, Any]]:
-    return gateway.otlp.wait_for_spans(
-        lambda s: (
-            s["name"] == "litellm_request" and prompt in str(s["attributes"].get("langfuse.observation.input", ""))
-        ),
-        timeout=20,
+    wait_until_served_by(
+        client, gateway.vllm, LLAMA, label="recovery", timeout=30.0,
+        message="llama requests did not return to the vLLM stub",
     )
 
 
@@ -333,7 +201,7 @@ def test_traces_reach_langfuse_otlp_endpoint(client: httpx.Client, gateway: Gate
 
     trace_ids = set()
     for (model, stream), (prompt, result) in results.items():
-        spans = _request_spans(gateway, prompt)
+        spans = gateway.otlp.wait_for_spans(is_request_span(prompt), timeout=20)
         assert len(spans) == 1, spans
         span = spans[0]
         attributes = span["attributes"]
@@ -359,16 +227,6 @@ def test_traces_reach_langfuse_otlp_endpoint(client: httpx.Client, gateway: Gate
     assert not gateway.otlp.decode_errors
 
 
-def _metric_value(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{key}="{value}"' in line for key, value in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def test_prometheus_metrics_count_requests(client: httpx.Client, gateway: Gateway) -> None:
     assert chat(client, LLAMA, unique_prompt("metrics")).status == 200
     assert chat(client, CLAUDE, unique_prompt("metrics")).status == 200
@@ -381,8 +239,8 @@ def test_prometheus_metrics_count_requests(client: httpx.Client, gateway: Gatewa
         assert response.status_code == 200, response.text
         text = response.text
         ok = all(
-            _metric_value(text, "litellm_proxy_total_requests_metric_total", requested_model=m) >= 1
-            and _metric_value(text, "litellm_input_tokens_metric_total", model=m) >= 1
+            metric_value(text, "litellm_proxy_total_requests_metric_total", requested_model=m) >= 1
+            and metric_value(text, "litellm_input_tokens_metric_total", model=m) >= 1
             for m in (LLAMA, CLAUDE)
         )
         return text if ok else ""
@@ -456,7 +314,7 @@ def test_identical_request_is_served_from_redis_cache(client: httpx.Client, gate
 def test_event_stream_encoding_round_trips_through_botocore() -> None:
     from botocore.eventstream import EventStreamBuffer
 
-    from tests.gateway.stubs import encode_event_stream_message
+    from tests.gateway.bedrock_stub import encode_event_stream_message
 
     headers = {":event-type": "contentBlockDelta", ":content-type": "application/json", ":message-type": "event"}
     payload = json.dumps({"contentBlockIndex": 0, "delta": {"text": "hé"}}).encode()

@@ -27,33 +27,35 @@ fallback test stops vLLM stubs and runs last.
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import re
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-# find_spec, not importorskip: importing litellm here would fetch the remote cost map
-for _module, _install in (("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto")):
-    if importlib.util.find_spec(_module.split(".")[0]) is None or importlib.util.find_spec(_module) is None:
-        pytest.skip(f"needs pip install {_install}", allow_module_level=True)
-httpx = pytest.importorskip("httpx")
-
 _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from tests.gateway.client import (  # noqa: E402
+    chat,
+    is_request_span,
+    metric_value,
+    skip_unless_installed,
+    skip_unless_litellm_runs,
+    unique_prompt,
+    wait_until_served_by,
+)
+
+skip_unless_installed(("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto"))
+httpx = pytest.importorskip("httpx")
+
 from components.apps.gateway_config import USER_HEADER  # noqa: E402
 from components.settings.loading import load_stack_settings  # noqa: E402
-from tests.gateway.proxy import ProxyStartError, litellm_executable  # noqa: E402
 from tests.gateway.redis_server import RedisUnavailable  # noqa: E402
 from tests.gateway.stubs import basic_auth, wait_until  # noqa: E402
 from tools import gateway_bench as gb  # noqa: E402
@@ -75,10 +77,7 @@ def rendered(stack_runs) -> gb.RenderedGateway:
 
 @pytest.fixture(scope="module")
 def gateway(rendered, tmp_path_factory) -> Iterator[gb.GatewayRun]:
-    try:
-        litellm_executable()
-    except ProxyStartError as exc:
-        pytest.skip(str(exc))
+    skip_unless_litellm_runs()
     try:
         with gb.run_gateway(rendered, tmp_path_factory.mktemp("gateway-rendered")) as run:
             yield run
@@ -91,47 +90,6 @@ def client(gateway) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {gateway.master_key}", USER_HEADER: USER_ID}
     with httpx.Client(base_url=gateway.url, headers=headers, timeout=60) as c:
         yield c
-
-
-def unique_prompt(label: str) -> str:
-    return f"{label} {uuid.uuid4().hex}"
-
-
-@dataclass
-class Chat:
-    status: int
-    text: str
-    usage: dict[str, Any] | None
-    headers: Any
-    body: Any
-
-
-def chat(client: httpx.Client, model: str, prompt: str, *, stream: bool = False, **extra: Any) -> Chat:
-    payload: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
-    if not stream:
-        response = client.post("/v1/chat/completions", json=payload)
-        body = response.json()
-        if response.status_code != 200:
-            return Chat(response.status_code, "", None, response.headers, body)
-        return Chat(200, body["choices"][0]["message"]["content"], body.get("usage"), response.headers, body)
-    payload.update(stream=True, stream_options={"include_usage": True})
-    chunks: list[dict[str, Any]] = []
-    with client.stream("POST", "/v1/chat/completions", json=payload) as response:
-        if response.status_code != 200:
-            response.read()
-            return Chat(response.status_code, "", None, response.headers, response.text)
-        done = False
-        for line in response.iter_lines():
-            if not line.startswith("data: "):
-                continue
-            if line == "data: [DONE]":
-                done = True
-                break
-            chunks.append(json.loads(line[len("data: "):]))
-    assert done, "stream ended without data: [DONE]"
-    text = "".join((c["choices"][0]["delta"].get("content") or "") for c in chunks if c.get("choices"))
-    usage = next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
-    return Chat(200, text, usage, response.headers, chunks)
 
 
 def all_models(settings) -> list[str]:
@@ -242,15 +200,9 @@ def test_wrong_key_is_rejected_before_any_backend(gateway: gb.GatewayRun, settin
 
 
 def _request_spans(gateway: gb.GatewayRun, prompt: str) -> list[dict[str, Any]]:
-    gateway.otlp.wait_for_spans(
-        lambda s: s["name"] == "litellm_request" and prompt in str(s["attributes"].get("langfuse.observation.input")),
-        timeout=20,
-    )
+    gateway.otlp.wait_for_spans(is_request_span(prompt), timeout=20)
     time.sleep(0.3)  # a second span for the same request would arrive in the same or next batch
-    return [
-        s for s in gateway.otlp.spans
-        if s["name"] == "litellm_request" and prompt in str(s["attributes"].get("langfuse.observation.input"))
-    ]
+    return [s for s in gateway.otlp.spans if is_request_span(prompt)(s)]
 
 
 def test_one_trace_per_request_with_the_langfuse_project_keys(
@@ -288,16 +240,6 @@ def test_one_trace_per_request_with_the_langfuse_project_keys(
     assert not gateway.otlp.decode_errors
 
 
-def _metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if (line.startswith(name + "{") or line.startswith(name + " ")) and all(
-            f'{k}="{v}"' in line for k, v in labels.items()
-        ):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def test_metrics_expose_request_metrics(client: httpx.Client, gateway: gb.GatewayRun, settings) -> None:
     models = all_models(settings)
     for model in models:
@@ -308,7 +250,7 @@ def test_metrics_expose_request_metrics(client: httpx.Client, gateway: gb.Gatewa
     def scrape() -> str:
         response = client.get("/metrics/", follow_redirects=True)
         assert response.status_code == 200, response.text
-        ok = all(_metric(response.text, "litellm_proxy_total_requests_metric_total", requested_model=m) >= 1
+        ok = all(metric_value(response.text, "litellm_proxy_total_requests_metric_total", requested_model=m) >= 1
                  for m in models)
         return response.text if ok else ""
 
@@ -402,9 +344,6 @@ def test_self_hosted_model_down_falls_back(client: httpx.Client, gateway: gb.Gat
             assert elapsed < 20, f"fallback took {elapsed:.1f}s"
         finally:
             stub.start()
-
-        def served_by_vllm() -> bool:  # the model is back once its stub is (any cooldown over)
-            before = len(stub.chat_requests)
-            return chat(client, model.name, unique_prompt("recovered")).status == 200 and len(stub.chat_requests) > before
-
-        wait_until(served_by_vllm, timeout=45, interval=0.5, message=f"{model.name} never returned to its vLLM stub")
+        # the model is back once its stub is (any cooldown over)
+        wait_until_served_by(client, stub, model.name, label="recovered", timeout=45,
+                             message=f"{model.name} never returned to its vLLM stub")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -102,22 +101,8 @@ def services_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def offline(stack_runs, monkeypatch):
+def offline(stack_runs, no_network):
     """After the engine runs: fail any attempt to resolve a name or open an IP connection."""
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError(f"network access attempted: {args!r}")
-
-    real_connect = socket.socket.connect
-
-    def connect(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            refuse(address)
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", connect)
     return stack_runs
 
 

