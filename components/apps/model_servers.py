@@ -11,7 +11,7 @@ from components.apps.context import AppContext
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, Volume, WorkloadSpec
 from components.k8s.workload import Workload
-from components.settings.apps import Resources, SelfHostedModel
+from components.settings.apps import SelfHostedModel
 
 VLLM_PORT = 8000
 CACHE = "/cache"
