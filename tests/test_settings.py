@@ -87,3 +87,10 @@ def test_bad_stack_file_process_exits_without_traceback(tmp_path, project_dir):
     assert proc.returncode == 2
     assert "genai-platform:neuron.instanceTypes[0] = 'm5.large'" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_map_keys_with_dots_use_path_syntax_in_the_fix():
+    with pytest.raises(SettingsError) as err:
+        parse_settings({**BASE, "genai-platform:pricing": {"inf2.xlarge": "cheap"}})
+    assert """genai-platform:pricing["inf2.xlarge"] = 'cheap'""" in str(err.value)
+    assert """Fix: pulumi config set --path 'pricing["inf2.xlarge"]' <value>""" in str(err.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from pydantic import ValidationError
@@ -35,7 +36,12 @@ def config_key(loc: Iterable[Any]) -> str:
         return "aws:region"
     key = f"{PROJECT}:{parts[0]}"
     for part in parts[1:]:
-        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
+            key += f".{part}"
+        else:  # map keys such as instance types: pulumi config --path syntax
+            key += f'["{part}"]'
     return key
 
 
