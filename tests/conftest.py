@@ -13,7 +13,7 @@ from tools.offline.engine import PROJECT_DIR, run_stack
 from tools.offline.records import StackRun
 
 # Helper modules of the tests: their asserts get pytest's introspection too (before anything imports them)
-pytest.register_assert_rewrite("policy_cases", "preflight_cases", "tests.gateway.client")
+pytest.register_assert_rewrite("policy_cases", "preflight_cases", "workflow_files", "tests.gateway.client")
 
 STACKS = ("dev", "prod")
 

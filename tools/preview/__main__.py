@@ -50,7 +50,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     with contextlib.ExitStack() as cleanup:
         old = None
         if args.diff:  # the old revision renders in a subprocess while this one runs below
-            from tools.preview.diff import RevisionRun
+            from tools.preview.revision import RevisionRun
 
             old = cleanup.enter_context(RevisionRun(project_dir, args.diff, args.stack, stack_file))
         run = run_or_exit(args.stack, stack_file=stack_file, project_dir=project_dir)

