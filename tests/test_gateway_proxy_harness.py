@@ -40,16 +40,16 @@ from tests.gateway.client import (  # noqa: E402
     chat,
     is_request_span,
     metric_value,
-    skip_unless_installed,
-    skip_unless_litellm_runs,
+    require_installed,
+    require_litellm_runs,
     unique_prompt,
     wait_until_served_by,
 )
 
-skip_unless_installed(
+require_installed(
     ("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto"), ("yaml", "pyyaml")
 )
-httpx = pytest.importorskip("httpx")
+import httpx  # noqa: E402
 
 from tests.gateway.harness_gateway import (  # noqa: E402
     CLAUDE,
@@ -70,12 +70,12 @@ from tests.gateway.stubs import OtlpStub, basic_auth, wait_until  # noqa: E402
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    skip_unless_litellm_runs()
+    require_litellm_runs()
     try:
         with run_harness_gateway(tmp_path_factory.mktemp("litellm-proxy")) as running:
             yield running
     except RedisUnavailable as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

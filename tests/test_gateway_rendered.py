@@ -5,7 +5,7 @@ offline engine), and the proxy runs with the environment variables of the render
 Deployment: the same names, the literal values as rendered, the ``secretKeyRef`` ones resolved
 through the rendered ``litellm-credentials`` Secret (so the master key, the Redis password and the
 Langfuse keys are the program's generated values).  What changes, and why
-(``tools/gateway_bench.py`` does it and ``test_only_addresses_change`` pins it):
+(``tests/gateway/loopback.py`` does it and ``test_only_addresses_change`` pins it):
 
 - In-cluster addresses become loopback ones: each vLLM ``api_base`` -> its ``OpenAIStub``;
   ``LANGFUSE_HOST`` -> the ``OtlpStub``; ``REDIS_HOST``/``REDIS_PORT`` -> a real Redis that
@@ -45,19 +45,20 @@ from tests.gateway.client import (  # noqa: E402
     chat,
     is_request_span,
     metric_value,
-    skip_unless_installed,
-    skip_unless_litellm_runs,
+    require_installed,
+    require_litellm_runs,
     unique_prompt,
     wait_until_served_by,
 )
 
-skip_unless_installed(("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto"))
-httpx = pytest.importorskip("httpx")
+require_installed(("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto"))
+import httpx  # noqa: E402
 
 from components.apps.gateway_config import USER_HEADER  # noqa: E402
 from components.settings.loading import load_stack_settings  # noqa: E402
 from tests.gateway.redis_server import RedisUnavailable  # noqa: E402
 from tests.gateway.stubs import basic_auth, wait_until  # noqa: E402
+from tests.gateway import loopback as lb  # noqa: E402
 from tools import gateway_bench as gb  # noqa: E402
 from tools.offline.engine import PROJECT_DIR  # noqa: E402
 
@@ -71,18 +72,18 @@ def settings():
 
 
 @pytest.fixture(scope="module")
-def rendered(stack_runs) -> gb.RenderedGateway:
-    return gb.RenderedGateway.from_run(stack_runs[STACK])
+def rendered(stack_runs) -> lb.RenderedGateway:
+    return lb.RenderedGateway.from_run(stack_runs[STACK])
 
 
 @pytest.fixture(scope="module")
-def gateway(rendered, tmp_path_factory) -> Iterator[gb.GatewayRun]:
-    skip_unless_litellm_runs()
+def gateway(rendered, tmp_path_factory) -> Iterator[lb.GatewayRun]:
+    require_litellm_runs()
     try:
-        with gb.run_gateway(rendered, tmp_path_factory.mktemp("gateway-rendered")) as run:
+        with lb.run_gateway(rendered, tmp_path_factory.mktemp("gateway-rendered")) as run:
             yield run
     except RedisUnavailable as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
@@ -104,14 +105,14 @@ def is_vllm(settings, name: str) -> bool:
     return any(m.name == name for m in settings.models)
 
 
-def stub_for(gateway: gb.GatewayRun, settings, model: str):
+def stub_for(gateway: lb.GatewayRun, settings, model: str):
     return gateway.vllm[model] if is_vllm(settings, model) else gateway.bedrock
 
 
 # ---------------------------------------------------------------- what the proxy is given
 
 
-def test_only_addresses_change(rendered: gb.RenderedGateway, gateway: gb.GatewayRun, settings) -> None:
+def test_only_addresses_change(rendered: lb.RenderedGateway, gateway: lb.GatewayRun, settings) -> None:
     """The running config is the rendered file but for the vLLM addresses and database_url; the
     env has the Deployment's variable names and values but for the in-cluster addresses."""
     original, running = rendered.config, gateway.config
@@ -127,11 +128,11 @@ def test_only_addresses_change(rendered: gb.RenderedGateway, gateway: gb.Gateway
     assert yaml.safe_load(gateway.url.config_path.read_text()) == running
 
     deployment_env = rendered.env
-    assert set(gateway.env) == (set(deployment_env) - set(gb.DROPPED_ENV)) | {
-        "AWS_BEDROCK_RUNTIME_ENDPOINT", *gb.POD_IDENTITY_ENV
+    assert set(gateway.env) == (set(deployment_env) - set(lb.DROPPED_ENV)) | {
+        "AWS_BEDROCK_RUNTIME_ENDPOINT", *lb.POD_IDENTITY_ENV
     }
     changed = {k for k in deployment_env if k in gateway.env and gateway.env[k] != deployment_env[k]}
-    assert changed == set(gb.LOOPBACK_ENV)
+    assert changed == set(lb.LOOPBACK_ENV)
     assert not any(key.startswith("AWS_") and "KEY" in key for key in gateway.env), "no static AWS keys"
     # secretKeyRefs resolved to the program's generated values
     secret = rendered.secrets["litellm-credentials"]
@@ -150,7 +151,7 @@ def test_models_lists_every_configured_model(client: httpx.Client, settings) -> 
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
-def test_chat_with_every_model(client: httpx.Client, gateway: gb.GatewayRun, settings, stream: bool) -> None:
+def test_chat_with_every_model(client: httpx.Client, gateway: lb.GatewayRun, settings, stream: bool) -> None:
     for model in all_models(settings):
         stub = stub_for(gateway, settings, model)
         before = stub.call_count
@@ -173,13 +174,13 @@ def test_chat_with_every_model(client: httpx.Client, gateway: gb.GatewayRun, set
             assert operation == ("converse-stream" if stream else "converse")
             authorization = request.header("authorization") or ""
             # signed with the Pod Identity agent's credentials, for the stack's region
-            assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={gb.PodIdentityAgentStub.ACCESS_KEY_ID}/")
+            assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={lb.PodIdentityAgentStub.ACCESS_KEY_ID}/")
             assert f"/{settings.region}/bedrock/aws4_request" in authorization
     assert gateway.agent.call_count >= 1
     assert all(r.header("authorization") == gateway.agent.token for r in gateway.agent.requests)
 
 
-def test_wrong_key_is_rejected_before_any_backend(gateway: gb.GatewayRun, settings) -> None:
+def test_wrong_key_is_rejected_before_any_backend(gateway: lb.GatewayRun, settings) -> None:
     """No key -> 401; a wrong key -> 400 ``no_db_connection`` (DB-less here: a non-master key is
     looked up as a virtual key in the database, see the module docstring).  No backend is called."""
     counts = {id(s): s.call_count for s in [gateway.bedrock, *gateway.vllm.values()]}
@@ -199,14 +200,14 @@ def test_wrong_key_is_rejected_before_any_backend(gateway: gb.GatewayRun, settin
 # ---------------------------------------------------------------- observability
 
 
-def _request_spans(gateway: gb.GatewayRun, prompt: str) -> list[dict[str, Any]]:
+def _request_spans(gateway: lb.GatewayRun, prompt: str) -> list[dict[str, Any]]:
     gateway.otlp.wait_for_spans(is_request_span(prompt), timeout=20)
     time.sleep(0.3)  # a second span for the same request would arrive in the same or next batch
     return [s for s in gateway.otlp.spans if is_request_span(prompt)(s)]
 
 
 def test_one_trace_per_request_with_the_langfuse_project_keys(
-    client: httpx.Client, gateway: gb.GatewayRun, rendered: gb.RenderedGateway, settings
+    client: httpx.Client, gateway: lb.GatewayRun, rendered: lb.RenderedGateway, settings
 ) -> None:
     # The keys Langfuse's headless init creates the project with (rendered Langfuse web Deployment)
     expected_auth = basic_auth(
@@ -240,7 +241,7 @@ def test_one_trace_per_request_with_the_langfuse_project_keys(
     assert not gateway.otlp.decode_errors
 
 
-def test_metrics_expose_request_metrics(client: httpx.Client, gateway: gb.GatewayRun, settings) -> None:
+def test_metrics_expose_request_metrics(client: httpx.Client, gateway: lb.GatewayRun, settings) -> None:
     models = all_models(settings)
     for model in models:
         assert chat(client, model, unique_prompt("metrics")).status == 200
@@ -260,7 +261,7 @@ def test_metrics_expose_request_metrics(client: httpx.Client, gateway: gb.Gatewa
         assert re.search(rf"^{name}\{{", text, re.MULTILINE), f"{name} missing from /metrics"
 
 
-def test_requests_succeed_while_langfuse_is_down(client: httpx.Client, gateway: gb.GatewayRun, settings) -> None:
+def test_requests_succeed_while_langfuse_is_down(client: httpx.Client, gateway: lb.GatewayRun, settings) -> None:
     gateway.otlp.stop()
     try:
         for model in all_models(settings):
@@ -276,13 +277,13 @@ def test_requests_succeed_while_langfuse_is_down(client: httpx.Client, gateway: 
 # ---------------------------------------------------------------- response cache
 
 
-def _cache_keys(gateway: gb.GatewayRun) -> set[bytes]:
+def _cache_keys(gateway: lb.GatewayRun) -> set[bytes]:
     namespace = gateway.config["litellm_settings"]["cache_params"]["namespace"].encode()
     pattern = re.escape(namespace) + rb":[0-9a-f]{64}"
     return {k for k in gateway.redis_client().keys("*") if re.fullmatch(pattern, k)}
 
 
-def test_identical_request_is_served_from_redis(client: httpx.Client, gateway: gb.GatewayRun, settings) -> None:
+def test_identical_request_is_served_from_redis(client: httpx.Client, gateway: lb.GatewayRun, settings) -> None:
     assert gateway.config["litellm_settings"]["cache"] is True
     for model in (settings.models[0].name, settings.bedrock_models[0].name):
         stub = stub_for(gateway, settings, model)
@@ -306,7 +307,7 @@ def test_identical_request_is_served_from_redis(client: httpx.Client, gateway: g
 # ---------------------------------------------------------------- the benchmark tool
 
 
-def test_bench_smoke(gateway: gb.GatewayRun) -> None:
+def test_bench_smoke(gateway: lb.GatewayRun) -> None:
     """``tools/gateway_bench`` measures and reports (a few requests; no second proxy is started
     here, the running gateway stands in for the minimal one: the real run is not a test)."""
     results = gb.measure_running(gateway, gateway.url, requests=3, warmup=1)
@@ -323,7 +324,7 @@ def test_bench_smoke(gateway: gb.GatewayRun) -> None:
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
-def test_self_hosted_model_down_falls_back(client: httpx.Client, gateway: gb.GatewayRun, settings, stream: bool) -> None:
+def test_self_hosted_model_down_falls_back(client: httpx.Client, gateway: lb.GatewayRun, settings, stream: bool) -> None:
     for model in settings.models:
         fallback = settings.fallback_for(model)
         assert fallback is not None

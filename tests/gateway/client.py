@@ -4,8 +4,9 @@
 and returns text, usage and body; ``metric_value`` reads a Prometheus scrape; ``is_request_span``
 picks a request's span out of the ``OtlpStub``; ``wait_until_served_by`` waits for a stopped and
 restarted backend to get requests again.  Nothing here imports ``httpx``, ``litellm`` or ``yaml``
-at import time, so a test module can call ``skip_unless_installed`` before it imports any of them;
-``skip_unless_litellm_runs`` skips a module's proxy fixture when the console script is missing.
+at import time, so a test module can call ``require_installed`` before it imports any of them;
+``require_litellm_runs`` fails a module's proxy fixture when the console script is missing.
+requirements-dev.txt installs all of it: a missing piece fails loudly instead of skipping.
 """
 
 from __future__ import annotations
@@ -21,29 +22,29 @@ import pytest
 
 from tests.gateway.http_stub import wait_until
 
-__all__ = ["Chat", "chat", "is_request_span", "metric_value", "skip_unless_installed", "skip_unless_litellm_runs",
+__all__ = ["Chat", "chat", "is_request_span", "metric_value", "require_installed", "require_litellm_runs",
            "unique_prompt", "wait_until_served_by"]
 
 
-def skip_unless_installed(*requirements: tuple[str, str]) -> None:
-    """Skip the calling test module unless every ``(module, pip install argument)`` is importable.
+def require_installed(*requirements: tuple[str, str]) -> None:
+    """Fail the calling test module unless every ``(module, pip install argument)`` is importable.
 
     find_spec, not importorskip: importing litellm here would make the test process fetch the
     remote model cost map (the proxy subprocess gets LITELLM_LOCAL_MODEL_COST_MAP=True, this one
     does not)."""
     for module, install in requirements:
         if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec(module) is None:
-            pytest.skip(f"needs pip install {install}", allow_module_level=True)
+            raise ImportError(f"needs pip install {install} (requirements-dev.txt installs it: run make test)")
 
 
-def skip_unless_litellm_runs() -> None:
-    """Skip (the calling fixture's tests) when there is no ``litellm`` console script to start."""
+def require_litellm_runs() -> None:
+    """Fail (the calling fixture's tests) when there is no ``litellm`` console script to start."""
     from tests.gateway.proxy import ProxyStartError, litellm_executable  # noqa: PLC0415 - proxy imports yaml
 
     try:
         litellm_executable()
     except ProxyStartError as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
 
 
 def unique_prompt(label: str) -> str:
