@@ -21,7 +21,6 @@ every test that stops a stub starts it again in ``finally``.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
@@ -65,7 +64,7 @@ from tests.gateway.harness_gateway import (  # noqa: E402
     run_harness_gateway,
 )
 from tests.gateway.redis_server import RedisUnavailable  # noqa: E402
-from tests.gateway.stubs import OtlpStub, basic_auth, wait_until  # noqa: E402
+from tests.gateway.stubs import basic_auth, wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -306,68 +305,3 @@ def test_identical_request_is_served_from_redis_cache(client: httpx.Client, gate
     assert third.status == 200
     assert stub.call_count == calls + 2, "cache: no-cache must bypass the cache"
     assert third.body["id"] != first.body["id"]
-
-
-# -- the stubs on their own (no proxy) ------------------------------------------------------------
-
-
-def test_event_stream_encoding_round_trips_through_botocore() -> None:
-    from botocore.eventstream import EventStreamBuffer
-
-    from tests.gateway.bedrock_stub import encode_event_stream_message
-
-    headers = {":event-type": "contentBlockDelta", ":content-type": "application/json", ":message-type": "event"}
-    payload = json.dumps({"contentBlockIndex": 0, "delta": {"text": "hé"}}).encode()
-    buffer = EventStreamBuffer()
-    encoded = encode_event_stream_message(headers, payload) * 2
-    buffer.add_data(encoded[:7])  # split mid-prelude, as a network read would
-    buffer.add_data(encoded[7:])
-    events = [event.to_response_dict() for event in buffer]  # verifies both CRCs
-    assert events == [{"status_code": 200, "headers": headers, "body": payload}] * 2
-
-
-def test_otlp_stub_decodes_json_exports_and_stops() -> None:
-    import urllib.error
-    import urllib.request
-
-    with OtlpStub() as otlp:
-        body = {
-            "resourceSpans": [
-                {
-                    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "litellm"}}]},
-                    "scopeSpans": [
-                        {
-                            "scope": {"name": "test"},
-                            "spans": [
-                                {
-                                    "traceId": "5b8efff798038103d269b633813fc60c",
-                                    "spanId": "eee19b7ec3c1b174",
-                                    "name": "litellm_request",
-                                    "attributes": [
-                                        {"key": "llm.token_count.prompt", "value": {"intValue": "7"}},
-                                        {"key": "llm.model_name", "value": {"stringValue": LLAMA}},
-                                    ],
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ]
-        }
-        request = urllib.request.Request(
-            f"{otlp.url}/api/public/otel/v1/traces",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "Authorization": "Basic eA=="},
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
-        [span] = otlp.spans
-        assert span["trace_id"] == "5b8efff798038103d269b633813fc60c"
-        assert span["span_id"] == "eee19b7ec3c1b174"
-        assert span["attributes"] == {"llm.token_count.prompt": 7, "llm.model_name": LLAMA}
-        assert span["resource"] == {"service.name": "litellm"}
-        assert otlp.auth_headers == ["Basic eA=="]
-        otlp.stop()
-        with pytest.raises(urllib.error.URLError) as refused:
-            urllib.request.urlopen(request, timeout=5)
-        assert isinstance(refused.value.reason, ConnectionRefusedError)
