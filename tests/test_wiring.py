@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from components.settings import load_stack_settings
 from rendered import containers, env, gateway_config, workloads
@@ -113,3 +114,16 @@ def test_router_shares_state_in_redis_only_when_the_strategy_needs_it(stack_runs
     router = gateway_config(run)["router_settings"]
     assert router["routing_strategy"] == "usage-based-routing-v2"
     assert (router["redis_host"], router["redis_password"]) == ("os.environ/REDIS_HOST", "os.environ/REDIS_PASSWORD")
+
+
+def test_clickhouse_user_password_is_the_one_langfuse_uses(stack_run):
+    from rendered import k8s
+
+    (config,) = k8s(stack_run, "ConfigMap", "clickhouse-config")
+    users_xml = config.inputs["data"]["langfuse-user.xml"]
+    (variable,) = re.findall(r'<password from_env="(\w+)"/>', users_xml)
+    clickhouse = env(stack_run, "clickhouse")
+    # the image's entrypoint rewrites users.d when CLICKHOUSE_PASSWORD is set: never set it there
+    assert "CLICKHOUSE_PASSWORD" not in clickhouse
+    assert clickhouse[variable] == env(stack_run, "langfuse")["CLICKHOUSE_PASSWORD"]
+    assert env(stack_run, "langfuse")["CLICKHOUSE_USER"] == "langfuse" and "<langfuse>" in users_xml

@@ -55,9 +55,10 @@ class AgentServer(pulumi.ComponentResource):
             liveness=Probe(path=agent.health_path, period=15),
             readiness=Probe(path=agent.health_path, period=10),
             startup=Probe(path=agent.health_path, period=10, failures=30),
-            # Pipelines keeps its pipeline files in its install directory
+            # Pipelines keeps its pipeline files in its install directory (root-owned in the
+            # image, so a writable emptyDir there for the non-root user)
             read_only_root=False,
-            scratch_paths={"tmp": "/tmp"},
+            scratch_paths={"tmp": "/tmp", "pipelines": "/app/pipelines"},
             run_as_user=1000,
             service_account=NAME,
             allow_from=[Edge("open-webui", agent.container_port)],

@@ -118,7 +118,9 @@ class DataStores(pulumi.ComponentResource):
         Workload(WorkloadSpec(
             name="clickhouse", component="analytics", kind="StatefulSet", image=stores.clickhouse_image,
             ports=[Port("http", CLICKHOUSE_HTTP), Port("native", CLICKHOUSE_NATIVE)],
-            secret_env={"CLICKHOUSE_PASSWORD": SecretRef(ch_secret.metadata.name, "password")},
+            # Not CLICKHOUSE_PASSWORD: the image's entrypoint rewrites users.d when that is set,
+            # which a read-only root forbids; our users.d file reads this variable instead
+            secret_env={"LANGFUSE_USER_PASSWORD": SecretRef(ch_secret.metadata.name, "password")},
             resources=Resources(cpu="500m", memory="2Gi", memory_limit="3Gi"),
             liveness=Probe(path="/ping", port="http", period=20),
             readiness=Probe(path="/ping", port="http"),
