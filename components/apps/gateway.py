@@ -90,6 +90,8 @@ class Gateway(pulumi.ComponentResource):
             readiness=Probe(path="/health/readiness", period=10),
             startup=Probe(path="/health/liveliness", period=10, failures=30),
             scratch_paths={"tmp": "/tmp"},
+            # Any uid works: since v1.90.6 the image bakes the prisma engines at /opt/prisma, so
+            # start-up migrations run offline as a non-root user (LiteLLM v1.90.6 release notes)
             run_as_user=65532,
             service_account="litellm",
             allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT)],
