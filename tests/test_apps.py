@@ -137,3 +137,11 @@ def test_open_webui_scales_with_redis_and_no_local_volume(run_with, replicas, ex
     assert variables["ENABLE_FORWARD_USER_INFO_HEADERS"] == "True"
     claims = k8s(run, "PersistentVolumeClaim")
     assert any(c.inputs["metadata"]["name"] == "open-webui-data" for c in claims) is (not expect_redis)
+
+
+def test_arbitrary_uid_images_run_with_group_zero_and_volumes_on_their_own_group(stack_run):
+    for name in ("open-webui", "custom-server"):
+        pod = workload(stack_run, name).inputs["spec"]["template"]["spec"]["securityContext"]
+        assert (pod["runAsUser"], pod["runAsGroup"], pod["fsGroup"]) == (1000, 0, 1000), name
+    pod = workload(stack_run, "postgres").inputs["spec"]["template"]["spec"]["securityContext"]
+    assert (pod["runAsUser"], pod["runAsGroup"], pod["fsGroup"]) == (999, 999, 999)

@@ -59,7 +59,10 @@ class AgentServer(pulumi.ComponentResource):
             # image, so a writable emptyDir there for the non-root user)
             read_only_root=False,
             scratch_paths={"tmp": "/tmp", "pipelines": "/app/pipelines"},
+            # Pipelines, like Open WebUI, makes its directories group-0 writable for arbitrary UIDs
             run_as_user=1000,
+            run_as_group=0,
+            fs_group=1000,
             service_account=NAME,
             allow_from=[Edge("open-webui", agent.container_port)],
             egress_to=[Edge("litellm", 4000)],

@@ -68,6 +68,8 @@ class OpenWebUI(pulumi.ComponentResource):
             "DO_NOT_TRACK": "True",
             "SCARF_NO_ANALYTICS": "True",
             "HOME": "/tmp",
+            # Assets are copied here at start; the image's own static dir is not writable
+            "STATIC_DIR": "/tmp/static",
         }
         secret_env = {
             "WEBUI_SECRET_KEY": SecretRef(ref, "secret-key"),
@@ -93,9 +95,12 @@ class OpenWebUI(pulumi.ComponentResource):
             # several share everything through PostgreSQL, S3 and Redis instead
             volumes=[] if several else [Volume("data", DATA, webui.data_gib)],
             scratch_paths={"tmp": "/tmp", **({"data": DATA} if several else {})},
-            # The app writes into its own install directory at start (static assets)
+            # The image supports arbitrary UIDs through group-0-writable directories (v0.6.23+):
+            # primary group 0 (allowed by the restricted standard), volumes owned by group 1000
             read_only_root=False,
             run_as_user=1000,
+            run_as_group=0,
+            fs_group=1000,
             allow_users=True,
             egress_to=egress,
             # Embedding models and web content are fetched over HTTPS; S3 through Pod Identity

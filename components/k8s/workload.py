@@ -55,8 +55,8 @@ def security_contexts(spec: WorkloadSpec) -> tuple[dict[str, Any], dict[str, Any
     pod = {
         "runAsNonRoot": True,
         "runAsUser": spec.run_as_user,
-        "runAsGroup": spec.run_as_group or spec.run_as_user,
-        "fsGroup": spec.fs_group or spec.run_as_group or spec.run_as_user,
+        "runAsGroup": spec.run_as_user if spec.run_as_group is None else spec.run_as_group,
+        "fsGroup": spec.run_as_user if spec.fs_group is None else spec.fs_group,
         "fsGroupChangePolicy": "OnRootMismatch",
         "seccompProfile": {"type": "RuntimeDefault"},
     }
