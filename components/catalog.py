@@ -6,6 +6,7 @@ node affinity, the preflight checks and the cost estimate all read from it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # EKS versions in standard support that this program is tested against (1.34 leaves
@@ -14,7 +15,7 @@ SUPPORTED_EKS_VERSIONS: tuple[str, ...] = ("1.34", "1.35")
 DEFAULT_EKS_VERSION = "1.35"
 
 # Managed node group AMI types (AL2 AMIs are no longer published).
-SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
+SYSTEM_AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
 NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
 
 # Node taint / resource names used by the Neuron device plugin and the workloads.
@@ -84,3 +85,10 @@ def geo_for_region(region: str) -> str | None:
         if region in BEDROCK_GEO_ROUTES[geo]:
             return geo
     return None
+
+
+def architecture(instance_type: str) -> str:
+    """`arm64` for Graviton families (a `g` after the generation digit: m7g, c6gn, t4g, is4gen),
+    else `x86_64` (g5, m7i, ...)."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z-]*g[a-z-]*", family) else "x86_64"

@@ -13,7 +13,6 @@ from pulumi_aws import eks, iam, kms
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.storage.v1 import StorageClass
 
-from components import catalog
 from components.node_group import ManagedNodeGroup
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings.infra import ClusterSettings
@@ -180,7 +179,7 @@ class Cluster(pulumi.ComponentResource):
                 "cluster_name": cluster_name,
                 "kubernetes_version": settings.version,
                 "subnet_ids": args["private_subnet_ids"],
-                "ami_type": catalog.SYSTEM_AMI_TYPE,
+                "ami_type": system.ami_type,
                 "instance_types": system.instance_types,
                 "capacity_type": "ON_DEMAND",
                 "scaling": system,

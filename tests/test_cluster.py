@@ -100,3 +100,10 @@ def test_existing_vpc_is_reused(run_with):
     vpc = run.one(EKS).inputs["vpcConfig"]
     assert vpc["subnetIds"] == ["subnet-c3", "subnet-d4", "subnet-a1", "subnet-b2"]
     assert run.one("aws:eks/nodeGroup:NodeGroup", "neuron").inputs["subnetIds"] == ["subnet-a1", "subnet-b2"]
+
+
+def test_graviton_system_nodes_get_the_arm64_ami(run_with):
+    run = run_with("dev", {"genai-platform:cluster": {"systemNodes": {"instanceTypes": ["m7g.xlarge", "c7g.2xlarge"]}}})
+    group = run.one("aws:eks/nodeGroup:NodeGroup", "system").inputs
+    assert (group["amiType"], group["instanceTypes"]) == ("AL2023_ARM_64_STANDARD", ["m7g.xlarge", "c7g.2xlarge"])
+    assert run.one("aws:eks/nodeGroup:NodeGroup", "neuron").inputs["amiType"] == "AL2023_x86_64_NEURON"

@@ -43,6 +43,8 @@ BAD_CASES = [
      "genai-platform:models[0].fallback = 'gpt-5'", "the name of a Bedrock model"),
     ("latest-image", {"genai-platform:models": [{"image": "public.ecr.aws/neuron/vllm:latest"}]},
      "genai-platform:models[0].image", "a pinned image"),
+    ("mixed-architectures", {"genai-platform:cluster": {"systemNodes": {"instanceTypes": ["m6i.xlarge", "m7g.xlarge"]}}},
+     "genai-platform:cluster.systemNodes.instanceTypes[1] = 'm7g.xlarge'", "the same CPU architecture as m6i.xlarge"),
     ("missing-hf-token", {"genai-platform:hfToken": None},
      "genai-platform:hfToken = <not set>", "pulumi config set --secret hfToken"),
 ]

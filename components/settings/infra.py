@@ -101,7 +101,18 @@ class SystemNodeSettings(NodeScaling):
         for i, name in enumerate(value):
             if name in catalog.NEURON_INSTANCES or not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", name):
                 raise bad_value((i,), name, "a general-purpose EC2 instance type such as m6i.xlarge")
+            if catalog.architecture(name) != catalog.architecture(value[0]):
+                raise bad_value(
+                    (i,), name,
+                    f"the same CPU architecture as {value[0]} ({catalog.architecture(value[0])}): "
+                    "one node group runs one AMI type",
+                )
         return value
+
+    @property
+    def ami_type(self) -> str:
+        """AL2023 for the instance types' architecture (x86_64 or Graviton arm64)."""
+        return catalog.SYSTEM_AMI_TYPES[catalog.architecture(self.instance_types[0])]
 
 
 class ClusterSettings(Section):
