@@ -116,4 +116,15 @@ class Network(pulumi.ComponentResource):
             state="available", filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        return [available.names[i] for i in range(settings.az_count)]
+
+        def first_zones(names: list[str]) -> list[str]:
+            if len(names) < settings.az_count:
+                raise pulumi.RunError(
+                    f"genai-platform:network.azCount = {settings.az_count}: this region offers only "
+                    f"{len(names)} availability zones ({', '.join(names)}). "
+                    f"Fix: pulumi config set --path 'network.azCount' {len(names)}"
+                )
+            return sorted(names)[: settings.az_count]
+
+        zones = available.names.apply(first_zones)
+        return [zones[i] for i in range(settings.az_count)]

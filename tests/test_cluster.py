@@ -107,3 +107,14 @@ def test_graviton_system_nodes_get_the_arm64_ami(run_with):
     group = run.one("aws:eks/nodeGroup:NodeGroup", "system").inputs
     assert (group["amiType"], group["instanceTypes"]) == ("AL2023_ARM_64_STANDARD", ["m7g.xlarge", "c7g.2xlarge"])
     assert run.one("aws:eks/nodeGroup:NodeGroup", "neuron").inputs["amiType"] == "AL2023_x86_64_NEURON"
+
+
+def test_more_zones_than_the_region_offers_is_a_clear_error(run_with):
+    import pulumi
+    import pytest
+
+    with pytest.raises(pulumi.RunError, match=r"network.azCount = 3: this region offers only 2 availability zones"):
+        run_with("dev", {"aws:region": "us-west-1", "genai-platform:network": {"azCount": 3}})
+    run = run_with("dev", {"aws:region": "ap-northeast-1", "genai-platform:network": {"azCount": 3}})
+    zones = sorted(s.inputs["availabilityZone"] for s in run.of_type("aws:ec2/subnet:Subnet") if "private" in s.name)
+    assert zones == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]

@@ -62,8 +62,10 @@ def run_stack(
             config[key] = value
     region = str(config.get("aws:region", "us-east-1"))
 
-    # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one
+    # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one;
+    # and no pending outputs of an earlier (failed) run, as pulumi.runtime.test does
     asyncio.set_event_loop(asyncio.new_event_loop())
+    runtime_settings.SETTINGS.outputs.clear()
     mocks = PlatformMocks(region)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

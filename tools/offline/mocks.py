@@ -24,6 +24,10 @@ _EC2_PREFIX = {
 }
 
 
+# Zones a region offers (default: three); a few real regions have fewer or more
+_ZONE_SUFFIXES = {"us-east-1": "abcdef", "us-west-1": "ac", "ap-northeast-1": "acd", "ca-central-1": "abd"}
+
+
 def digest(*parts: str, length: int = 17) -> str:
     """A stable hex string derived from `parts`."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
@@ -54,8 +58,8 @@ class PlatformMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list]:
         token = args.token
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{suffix}" for suffix in "abcdef"]
-            return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "state": "available"}, []
+            names = [f"{self.region}{suffix}" for suffix in _ZONE_SUFFIXES.get(self.region, "abc")]
+            return {"names": names, "zoneIds": [f"az{i}" for i in range(1, len(names) + 1)], "state": "available"}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
