@@ -109,22 +109,18 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
 
-    def _zones(self, settings: NetworkSettings) -> list[pulumi.Input[str]]:
+    def _zones(self, settings: NetworkSettings) -> list[str]:
         if settings.availability_zones:
             return list(settings.availability_zones)
-        available = aws.get_availability_zones_output(
+        # A plain (synchronous) invoke: the zone count is checked before any AWS resource exists
+        available = aws.get_availability_zones(
             state="available", filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-
-        def first_zones(names: list[str]) -> list[str]:
-            if len(names) < settings.az_count:
-                raise pulumi.RunError(
-                    f"genai-platform:network.azCount = {settings.az_count}: this region offers only "
-                    f"{len(names)} availability zones ({', '.join(names)}). "
-                    f"Fix: pulumi config set --path 'network.azCount' {len(names)}"
-                )
-            return sorted(names)[: settings.az_count]
-
-        zones = available.names.apply(first_zones)
-        return [zones[i] for i in range(settings.az_count)]
+            opts=pulumi.InvokeOptions(parent=self),
+        ).names
+        if len(available) < settings.az_count:
+            raise pulumi.RunError(
+                f"genai-platform:network.azCount = {settings.az_count}: this region offers only "
+                f"{len(available)} availability zones ({', '.join(available)}). "
+                f"Fix: pulumi config set --path 'network.azCount' {len(available)}"
+            )
+        return sorted(available)[: settings.az_count]

@@ -64,7 +64,8 @@ def run_stack(
 
     # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one;
     # and no pending outputs of an earlier (failed) run, as pulumi.runtime.test does
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     runtime_settings.SETTINGS.outputs.clear()
     mocks = PlatformMocks(region)
     monitor = RecordingMonitor(mocks)
@@ -76,7 +77,11 @@ def run_stack(
     program = project_dir / "__main__.py"
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
-    _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    except BaseException:
+        _drain(loop)
+        raise
 
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return StackRun(
@@ -85,3 +90,18 @@ def run_stack(
         outputs=dict(sorted(monitor.stack_outputs.items())),
         secret_outputs=set(monitor.secret_outputs),
     )
+
+
+def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """After a failed run: finish or cancel what it left pending and retrieve every exception,
+    so the failure is reported once (by the caller), not again by asyncio at shutdown."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    leftovers = list(runtime_settings.SETTINGS.outputs) + list(runtime_settings._get_rpc_manager().rpcs)
+    for item in leftovers:
+        if isinstance(item, asyncio.Future) and item.done() and not item.cancelled():
+            item.exception()
+    runtime_settings.SETTINGS.outputs.clear()
+    loop.close()
