@@ -39,6 +39,8 @@ network = Network(stack, {"settings": settings.network, "cluster_name": settings
 cluster = Cluster(stack, {
     "settings": settings.cluster,
     "cluster_name": settings.cluster_name,
+    "region": settings.region,
+    "account_id": account_id,
     "vpc_id": network.vpc_id,
     "public_subnet_ids": network.public_subnet_ids,
     "private_subnet_ids": network.private_subnet_ids,
@@ -69,7 +71,8 @@ namespace = PlatformNamespace(f"{stack}-namespace", {
     "name": NAMESPACE, "provider": cluster.provider, "depends_on": [cluster.storage_class],
 })
 credentials = Credentials(f"{stack}-credentials")
-ctx = AppContext(settings, namespace.name, NAMESPACE, cluster.provider, credentials)
+ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAMESPACE, provider=cluster.provider,
+                 credentials=credentials, account_id=account_id)
 DataStores(f"{stack}-datastores", ctx)
 ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"))
 gateway = Gateway(f"{stack}-gateway", ctx)

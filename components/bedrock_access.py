@@ -79,6 +79,7 @@ class BedrockAccess(pulumi.ComponentResource):
             name,
             parent=self,
             cluster_name=args["cluster_name"],
+            account_id=args["account_id"],
             policy=policy if models else None,
             service_accounts=[(args["namespace"], sa) for sa in args["service_accounts"]],
             tags=args["tags"],

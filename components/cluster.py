@@ -6,13 +6,13 @@ import json
 from typing import Optional, Sequence, TypedDict
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_eks
 import pulumi_kubernetes as k8s
 from pulumi_aws import eks, iam, kms
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.storage.v1 import StorageClass
 
+from components import catalog
 from components.node_group import ManagedNodeGroup
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings.infra import ClusterSettings
@@ -28,6 +28,10 @@ class ClusterArgs(TypedDict):
     """Version, endpoint access, admins, logs, system nodes."""
     cluster_name: str
     """The EKS cluster name."""
+    region: str
+    """The stack's region."""
+    account_id: pulumi.Input[str]
+    """This AWS account."""
     vpc_id: pulumi.Input[str]
     """VPC of the cluster."""
     public_subnet_ids: pulumi.Input[Sequence[str]]
@@ -109,12 +113,12 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-secrets", description=f"{args['cluster_name']} Kubernetes secrets",
             enable_key_rotation=True, deletion_window_in_days=30, tags=tags, opts=child,
         )
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        trust = pulumi.Output.all(
-            aws.get_partition_output(opts=invoke).partition,
-            aws.get_region_output(opts=invoke).region,
-            aws.get_caller_identity_output(opts=invoke).account_id,
-        ).apply(lambda v: json.dumps(cluster_role_trust_policy(v[0], v[1], v[2], args["cluster_name"])))
+        region, account_id = args["region"], args["account_id"]
+        trust = pulumi.Output.from_input(account_id).apply(
+            lambda account: json.dumps(
+                cluster_role_trust_policy(catalog.partition_for(region), region, account, args["cluster_name"])
+            )
+        )
         role = iam.Role(f"{name}-control-plane", assume_role_policy=trust, tags=tags, opts=child)
         attachment = iam.RolePolicyAttachment(
             f"{name}-control-plane", role=role.name, policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", opts=child
@@ -196,6 +200,7 @@ class Cluster(pulumi.ComponentResource):
         ebs_csi = PodIdentityRole(
             f"{name}-ebs-csi", parent=self, cluster_name=cluster_name,
             managed_policy_arns=["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"], tags=tags,
+            account_id=account_id,
         )
         csi_addon = self._addon(
             name, cluster_name, settings, "aws-ebs-csi-driver", depends_on=[system_nodes],

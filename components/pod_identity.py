@@ -6,7 +6,6 @@ import json
 from typing import Any, Optional, Sequence
 
 import pulumi
-import pulumi_aws as aws
 from pulumi_aws import eks, iam
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
@@ -53,17 +52,14 @@ class PodIdentityRole:
         managed_policy_arns: Sequence[str] = (),
         service_accounts: Sequence[tuple[str, str]] = (),
         tags: Optional[dict[str, str]] = None,
+        account_id: pulumi.Input[str],
         depends_on: Sequence[pulumi.Resource] = (),
-        account_id: Optional[pulumi.Input[str]] = None,
     ) -> None:
         child = pulumi.ResourceOptions(parent=parent)
-        # The account the role (and so the cluster: Pod Identity assumes same-account roles only) lives in
-        account = account_id if account_id is not None else aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=parent)
-        ).account_id
+        # account_id: the role's (and so the cluster's) account; Pod Identity assumes same-account roles
         self.role = iam.Role(
             f"{name}-role",
-            assume_role_policy=pulumi.Output.from_input(account).apply(
+            assume_role_policy=pulumi.Output.from_input(account_id).apply(
                 lambda a: json.dumps(pod_identity_trust_policy(a))
             ),
             description=f"EKS Pod Identity role {name}",

@@ -22,6 +22,7 @@ class AppContext:
     namespace_name: str
     provider: pulumi.ProviderResource
     credentials: Credentials
+    account_id: pulumi.Input[str]
 
     def opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
         """Options for a Kubernetes child of `parent`."""

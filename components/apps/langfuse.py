@@ -44,7 +44,7 @@ class Langfuse(pulumi.ComponentResource):
         bucket = PrivateBucket(f"{name}-events", parent=self, expire_prefix=EVENT_PREFIX,
                                expire_days=lf.event_retention_days, tags=tags)
         PodIdentityRole(
-            f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags,
+            f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=bucket.access_policy(),
             service_accounts=[(ns, WEB), (ns, WORKER)],
         )

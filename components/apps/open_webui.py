@@ -35,7 +35,7 @@ class OpenWebUI(pulumi.ComponentResource):
 
         uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags)
         PodIdentityRole(
-            f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags,
+            f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=uploads.access_policy(),
             service_accounts=[(ns, NAME)],
         )
