@@ -22,18 +22,10 @@ every test that stops a stub starts it again in ``finally``.
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# The harness lives in tests/gateway; make `tests.gateway` importable however pytest was started
-# (rootdir-relative, `python -m pytest`, with or without tests/__init__.py).
-_REPO_ROOT = str(Path(__file__).resolve().parents[1])
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(0, _REPO_ROOT)
 
 from tests.gateway.client import (  # noqa: E402
     chat,

@@ -9,17 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tools import iam_validation as iv  # noqa: E402
-from tools.iam_validation.__main__ import main as iam_validation_main  # noqa: E402
+from tools import iam_validation as iv
+from tools.iam_validation.__main__ import main as iam_validation_main
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
