@@ -26,4 +26,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from tools.offline.engine import exit_process
+
+    exit_process(main())

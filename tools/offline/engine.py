@@ -8,11 +8,12 @@ the program inside a fresh root stack and returns every registered resource and 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import pulumi
 from pulumi.runtime import settings as runtime_settings
@@ -25,6 +26,7 @@ from components.settings.loading import read_stack_file
 from tools.offline.mocks import PlatformMocks
 from tools.offline.monitor import RecordingMonitor
 from tools.offline.records import StackRun
+from tools.offline.sdk_imports import load_sdk_modules
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET_PLACEHOLDER = "offline-placeholder-{key}"
@@ -77,11 +79,18 @@ def run_stack(
     program = project_dir / "__main__.py"
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
+    # The SDK modules make a heap of ~250k objects that lives as long as the process: loaded first
+    # (as the benchmark's baseline loads them) and frozen, full collections during the run skip
+    # them (about 0.1 s less CPU). Unfreeze hands them back to the collector afterwards.
+    load_sdk_modules(project_dir)
+    gc.freeze()
     try:
         _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except BaseException:
         _drain(loop)
         raise
+    finally:
+        gc.unfreeze()
 
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return StackRun(
@@ -90,6 +99,18 @@ def run_stack(
         outputs=dict(sorted(monitor.stack_outputs.items())),
         secret_outputs=set(monitor.secret_outputs),
     )
+
+
+def exit_process(code: int) -> NoReturn:
+    """End a command-line run with `code`, the heap frozen first.
+
+    At exit CPython runs full collections over every object left: for the SDK modules' ~300k
+    objects that is about 0.8 s of CPU, a third of a preview, spent on memory the operating
+    system reclaims anyway. Frozen objects are skipped; stdio is flushed and atexit handlers
+    run as usual.
+    """
+    gc.freeze()
+    sys.exit(code)
 
 
 def _drain(loop: asyncio.AbstractEventLoop) -> None:

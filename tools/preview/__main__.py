@@ -76,4 +76,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from tools.offline.engine import exit_process
+
+    exit_process(main())
