@@ -48,7 +48,7 @@ from tests.gateway.client import (  # noqa: E402
 require_installed(("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto"))
 import httpx  # noqa: E402
 
-from components.apps.gateway_config import USER_HEADER  # noqa: E402
+from components.apps.gateway_config import PROMETHEUS_EXCLUDED_LABELS, PROMETHEUS_METRICS, USER_HEADER  # noqa: E402
 from components.settings.loading import load_stack_settings  # noqa: E402
 from tests.gateway.redis_server import RedisUnavailable  # noqa: E402
 from tests.gateway.stubs import basic_auth, wait_until  # noqa: E402
@@ -251,8 +251,17 @@ def test_metrics_expose_request_metrics(client: httpx.Client, gateway: lb.Gatewa
 
     text = wait_until(scrape, timeout=10, interval=0.25, message="request metrics for every model never appeared")
     for name in ("litellm_proxy_total_requests_metric_total", "litellm_request_total_latency_metric_bucket",
-                 "litellm_input_tokens_metric_total", "litellm_output_tokens_metric_total"):
+                 "litellm_overhead_latency_metric_bucket", "litellm_input_tokens_metric_total",
+                 "litellm_output_tokens_metric_total", "litellm_deployment_success_responses_total"):
         assert re.search(rf"^{name}\{{", text, re.MULTILINE), f"{name} missing from /metrics"
+    # the selection holds: per-caller labels and the database-backed series never appear
+    samples = [line for line in text.splitlines() if line.startswith("litellm_")]
+    labels = {label for line in samples for label in re.findall(r'[{,]([a-z_]+)="', line)}
+    assert labels and not labels & set(PROMETHEUS_EXCLUDED_LABELS), labels & set(PROMETHEUS_EXCLUDED_LABELS)
+    assert USER_ID not in text  # the Open WebUI user header reached the traces, not the metrics
+    families = {re.sub(r"(_total|_bucket|_count|_sum|_created)$", "", line.split("{")[0].split(" ")[0]) for line in samples}
+    always_exported = {"litellm_in_flight_requests", "litellm_redis_circuit_breaker_state"}  # not selectable
+    assert families - always_exported <= set(PROMETHEUS_METRICS), families - always_exported - set(PROMETHEUS_METRICS)
 
 
 def test_requests_succeed_while_langfuse_is_down(client: httpx.Client, gateway: lb.GatewayRun, settings) -> None:

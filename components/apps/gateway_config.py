@@ -24,6 +24,34 @@ def vllm_api_base(model: SelfHostedModel, namespace: str) -> str:
     return f"http://{model.service_name}.{namespace}.svc.cluster.local:{VLLM_PORT}/v1"
 
 
+# What /metrics exposes: requests, latency (total, upstream, time to first token, the gateway's own
+# overhead), tokens, deployment health and fallbacks, and the response cache. LiteLLM's budget,
+# rate-limit and spend-queue series need its database features and stay off.
+PROMETHEUS_METRICS = [
+    "litellm_proxy_total_requests_metric",
+    "litellm_proxy_failed_requests_metric",
+    "litellm_request_total_latency_metric",
+    "litellm_llm_api_latency_metric",
+    "litellm_llm_api_time_to_first_token_metric",
+    "litellm_overhead_latency_metric",
+    "litellm_input_tokens_metric",
+    "litellm_output_tokens_metric",
+    "litellm_deployment_state",
+    "litellm_deployment_success_responses",
+    "litellm_deployment_failure_responses",
+    "litellm_deployment_cooled_down",
+    "litellm_deployment_successful_fallbacks",
+    "litellm_deployment_failed_fallbacks",
+    "litellm_cache_hits_metric",
+    "litellm_cache_misses_metric",
+]
+# Per-caller labels are left out of every series: one series per Open WebUI user, key or client
+# address has no bound, and e-mail addresses and client IPs are personal data. Per-user usage is
+# in Langfuse's traces instead.
+PROMETHEUS_EXCLUDED_LABELS = [
+    "end_user", "user", "user_email", "client_ip", "user_agent", "hashed_api_key", "api_key_alias", "team", "team_alias",
+]
+
 # Strategies that count usage or latency across replicas need the router's state in Redis;
 # simple-shuffle does not, and skipping it saves Redis round trips on every request.
 _STATEFUL_STRATEGIES = ("usage-based-routing", "usage-based-routing-v2", "latency-based-routing", "least-busy")
@@ -77,6 +105,8 @@ def gateway_config(settings: Settings, namespace: str) -> dict[str, Any]:
         },
         "litellm_settings": {
             "callbacks": ["langfuse_otel", "prometheus"],
+            "prometheus_metrics_config": [{"group": "gateway", "metrics": PROMETHEUS_METRICS}],
+            "prometheus_exclude_labels": PROMETHEUS_EXCLUDED_LABELS,
             "cache": gateway.cache_ttl_seconds > 0,
             "cache_params": {
                 "type": "redis",
