@@ -6,7 +6,6 @@ Exit codes: 0 ok, 2 invalid stack configuration (the message, no traceback).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from pathlib import Path
 
