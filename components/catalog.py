@@ -39,7 +39,7 @@ class NeuronInstance:
     @property
     def family(self) -> str:
         """Quota family, `inf` or `trn` (Service Quotas counts vCPUs per family)."""
-        return self.name.split(".", 1)[0].rstrip("0123456789")
+        return re.match(r"[a-z]+", self.name).group(0)  # trn1n.32xlarge -> trn
 
 
 NEURON_INSTANCES: dict[str, NeuronInstance] = {
@@ -51,8 +51,11 @@ NEURON_INSTANCES: dict[str, NeuronInstance] = {
         NeuronInstance("inf2.48xlarge", chips=12, neuron_cores=24, vcpus=192, memory_gib=768, accelerator_memory_gib=384),
         NeuronInstance("trn1.2xlarge", chips=1, neuron_cores=2, vcpus=8, memory_gib=32, accelerator_memory_gib=32),
         NeuronInstance("trn1.32xlarge", chips=16, neuron_cores=32, vcpus=128, memory_gib=512, accelerator_memory_gib=512),
+        NeuronInstance("trn1n.32xlarge", chips=16, neuron_cores=32, vcpus=128, memory_gib=512, accelerator_memory_gib=512),
     )
 }
+
+NEURON_FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(name.split(".", 1)[0] for name in NEURON_INSTANCES))
 
 # Cross-region inference profiles: geo prefix -> the regions a request may be routed to.
 # A profile can only be called from a source region inside its geography, and the caller

@@ -127,3 +127,15 @@ def test_quota_access_denied_is_a_fail(stubs):
 def test_quota_unknown_instance_type_fails():
     [result] = check_neuron_quota(make_target(neuron_instance_types=["inf2.96xlarge"]), aws("us-east-1"))
     assert not result.passed and "inf2.96xlarge" in result.detail
+
+
+def test_trn1n_counts_against_the_trn_quota(stubs):
+    """trn1n.32xlarge shares the Trn vCPU quota with trn1 (the family is the letters, not `trn1n`)."""
+    clients = aws("us-east-1")
+    stubs(clients, "service-quotas").add_response(
+        "get_service_quota", quota_response("L-2C3B7624", "Running On-Demand Trn instances", 128.0),
+        {"ServiceCode": "ec2", "QuotaCode": "L-2C3B7624"},
+    )
+    target = make_target(neuron_instance_types=["trn1n.32xlarge", "trn1.2xlarge"], neuron_max_size=1)
+    [result] = check_neuron_quota(target, clients)
+    assert result.passed and "trn1n.32xlarge" in result.detail

@@ -188,8 +188,8 @@ class NeuronSettings(NodeScaling):
             raise bad_value((), value, f"at least one Neuron instance type ({allowed})")
         for i, name in enumerate(value):
             family = name.split(".", 1)[0]
-            if family not in ("inf2", "trn1"):
-                raise bad_value((i,), name, f"not a Neuron (inf2/trn1) instance type; allowed: {allowed}")
+            if family not in catalog.NEURON_FAMILIES:
+                raise bad_value((i,), name, f"not a Neuron (inf2/trn1/trn1n) instance type; allowed: {allowed}")
             if name not in catalog.NEURON_INSTANCES:
                 raise bad_value((i,), name, f"unknown Neuron size; allowed: {allowed}")
         return value
