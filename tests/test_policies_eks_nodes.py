@@ -158,6 +158,7 @@ def test_neuron_node_group_taint(dev, dev_reported, taints):
     assert_untouched(dev_reported, "neuron-node-group-taint", find(dev.resources, NODE_GROUP, "system").urn)
 
 
-def test_trainium_counts_as_neuron(dev, dev_reported):
-    records, urn = variant(dev, NODE_GROUP, "system", set_in(("instanceTypes",), ["trn2.48xlarge"]))
+@pytest.mark.parametrize("instance_type", ["trn2.48xlarge", "trn1n.32xlarge"])
+def test_trainium_counts_as_neuron(dev, dev_reported, instance_type):
+    records, urn = variant(dev, NODE_GROUP, "system", set_in(("instanceTypes",), [instance_type]))
     assert only_new(dev_reported, records) == {("neuron-node-group-ami", urn), ("neuron-node-group-taint", urn)}

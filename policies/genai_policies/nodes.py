@@ -26,7 +26,7 @@ from .common import as_list, dig, has_key, is_map, known_or
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
-NEURON_FAMILIES = ("inf2", "trn1", "trn2")
+NEURON_FAMILIES = ("inf2", "trn1", "trn1n", "trn2")
 NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
 NEURON_TAINT_KEY = "aws.amazon.com/neuron"
 NEURON_TAINT_EFFECT = "NO_SCHEDULE"
@@ -61,7 +61,7 @@ def _node_group_launch_template(args: ResourceValidationArgs, report_violation: 
 
 
 def neuron_instance_types(props: Any) -> list[str]:
-    """The node group's Neuron (inf2/trn1/trn2) instance types."""
+    """The node group's Neuron (inf2/trn1/trn1n/trn2) instance types."""
     types = [str(t) for t in as_list(props.get("instanceTypes"))]
     return [t for t in types if t.split(".", 1)[0] in NEURON_FAMILIES]
 
@@ -159,7 +159,7 @@ def policies() -> list:
         ),
         ResourceValidationPolicy(
             name="neuron-node-group-ami",
-            description=f"Neuron node groups (inf2/trn1/trn2) use amiType {NEURON_AMI_TYPE}.",
+            description=f"Neuron node groups (inf2/trn1/trn1n/trn2) use amiType {NEURON_AMI_TYPE}.",
             enforcement_level=EnforcementLevel.MANDATORY,
             validate=_neuron_ami,
         ),
