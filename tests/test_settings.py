@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+import botocore
 import pytest
 
+from components import catalog
 from components.settings import SettingsError, load_stack_settings, parse_settings
 from tools.offline.engine import run_stack
 
@@ -45,6 +49,8 @@ BAD_CASES = [
      "genai-platform:models[0].image", "a pinned image"),
     ("mixed-architectures", {"genai-platform:cluster": {"systemNodes": {"instanceTypes": ["m6i.xlarge", "m7g.xlarge"]}}},
      "genai-platform:cluster.systemNodes.instanceTypes[1] = 'm7g.xlarge'", "the same CPU architecture as m6i.xlarge"),
+    ("region-unknown", {"aws:region": "us-esat-1"}, "aws:region = 'us-esat-1'", "a region of AWS, AWS GovCloud or AWS China"),
+    ("region-malformed", {"aws:region": "us-east1"}, "aws:region = 'us-east1'", "an AWS region such as us-east-1"),
     ("missing-hf-token", {"genai-platform:hfToken": None},
      "genai-platform:hfToken = <not set>", "pulumi config set --secret hfToken"),
 ]
@@ -96,3 +102,12 @@ def test_map_keys_with_dots_use_path_syntax_in_the_fix():
         parse_settings({**BASE, "genai-platform:pricing": {"inf2.xlarge": "cheap"}})
     assert """genai-platform:pricing["inf2.xlarge"] = 'cheap'""" in str(err.value)
     assert """Fix: pulumi config set --path 'pricing["inf2.xlarge"]' <value>""" in str(err.value)
+
+
+def test_known_regions_follow_the_pinned_botocore():
+    """The region table is botocore's, for the partitions the program deploys to (commercial, GovCloud,
+    China): a boto3 upgrade that knows a new region fails here until the table has it."""
+    endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    regions = {r for p in endpoints["partitions"] if p["partition"] in ("aws", "aws-us-gov", "aws-cn") for r in p["regions"]}
+    assert catalog.AWS_REGIONS == regions
+    assert {catalog.partition_for(r) for r in regions} == {"aws", "aws-us-gov", "aws-cn"}

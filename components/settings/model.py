@@ -61,6 +61,9 @@ class Settings(Section):
     def _region(cls, value: str) -> str:
         if not _REGION.match(value):
             raise bad_value((), value, "an AWS region such as us-east-1")
+        if value not in catalog.AWS_REGIONS:
+            raise bad_value((), value, "a region of AWS, AWS GovCloud or AWS China such as us-east-1 (a region "
+                                       "opened after this release: add it to AWS_REGIONS in components/catalog.py)")
         return value
 
     @field_validator("account_id", mode="before")
