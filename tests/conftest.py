@@ -1,5 +1,6 @@
 """Shared fixtures: one offline run per stack file per test session (and the dev run's policy report),
-running a stack with overrides, and a guard that fails any network access."""
+running a stack with overrides, the dev stack's gateway running on loopback, and a guard that fails
+any network access."""
 
 from __future__ import annotations
 
@@ -57,6 +58,23 @@ def run_with() -> Callable[..., StackRun]:
         return run_stack(stack, overrides=overrides)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def dev_gateway(stack_runs, tmp_path_factory):
+    """The dev stack's rendered gateway running for real on loopback (``tests/gateway/loopback.py``):
+    one LiteLLM proxy with its stand-in backends and Redis, shared by the rendered-gateway modules.
+    Tests that stop a backend start it again."""
+    from tests.gateway import loopback as lb  # noqa: PLC0415 - only the gateway tests need the harness
+    from tests.gateway.client import require_litellm_runs  # noqa: PLC0415
+    from tests.gateway.redis_server import RedisUnavailable  # noqa: PLC0415
+
+    require_litellm_runs()
+    try:
+        with lb.run_gateway(lb.RenderedGateway.from_run(stack_runs["dev"]), tmp_path_factory.mktemp("gateway-rendered")) as run:
+            yield run
+    except RedisUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
