@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from preflight_cases import aws_env, moto_aws, stubs  # noqa: F401 - fixtures (the first two autouse)
 from preflight_cases import (
     aws,
@@ -63,15 +65,19 @@ def test_capacity_fails_on_an_az_of_another_region():
 # --- 3. quota (Stubber: moto has no EC2 quotas) ----------------------------------------------
 
 
-def test_quota_passes_when_it_covers_max_size_times_vcpus(stubs):
+@pytest.mark.parametrize("types,max_size,code,quota_name,needed", [
+    (["inf2.xlarge"], 4, "L-1945791B", "Running On-Demand Inf instances", "16"),
+    # trn1n shares the Trn quota with trn1 (the family is the type's letters, not `trn1n`)
+    (["trn1n.32xlarge", "trn1.2xlarge"], 1, "L-2C3B7624", "Running On-Demand Trn instances", "128"),
+], ids=["inf", "trn1n"])
+def test_quota_passes_when_it_covers_max_size_times_vcpus(stubs, types, max_size, code, quota_name, needed):
     """Service Quotas stubbed with Stubber: moto only knows `vpc` quotas."""
     clients = aws("us-east-1")
     stubs(clients, "service-quotas").add_response(
-        "get_service_quota", quota_response("L-1945791B", "Running On-Demand Inf instances", 64.0),
-        {"ServiceCode": "ec2", "QuotaCode": "L-1945791B"},
+        "get_service_quota", quota_response(code, quota_name, 128.0), {"ServiceCode": "ec2", "QuotaCode": code},
     )
-    [result] = check_neuron_quota(make_target(neuron_max_size=4), clients)
-    assert result.passed and "16" in result.detail
+    [result] = check_neuron_quota(make_target(neuron_instance_types=types, neuron_max_size=max_size), clients)
+    assert result.passed and needed in result.detail and types[0].split(".")[0] in result.detail
 
 
 def test_quota_zero_fails_with_the_needed_vcpus(stubs):
@@ -128,14 +134,3 @@ def test_quota_unknown_instance_type_fails():
     [result] = check_neuron_quota(make_target(neuron_instance_types=["inf2.96xlarge"]), aws("us-east-1"))
     assert not result.passed and "inf2.96xlarge" in result.detail
 
-
-def test_trn1n_counts_against_the_trn_quota(stubs):
-    """trn1n.32xlarge shares the Trn vCPU quota with trn1 (the family is the letters, not `trn1n`)."""
-    clients = aws("us-east-1")
-    stubs(clients, "service-quotas").add_response(
-        "get_service_quota", quota_response("L-2C3B7624", "Running On-Demand Trn instances", 128.0),
-        {"ServiceCode": "ec2", "QuotaCode": "L-2C3B7624"},
-    )
-    target = make_target(neuron_instance_types=["trn1n.32xlarge", "trn1.2xlarge"], neuron_max_size=1)
-    [result] = check_neuron_quota(target, clients)
-    assert result.passed and "trn1n.32xlarge" in result.detail
