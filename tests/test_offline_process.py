@@ -12,7 +12,7 @@ from tools.offline.engine import run_stack
 from tools.offline.sdk_imports import load_sdk_modules
 
 
-def test_a_run_loads_the_sdk_modules_first_and_unfreezes_afterwards(monkeypatch, stack_runs):
+def test_a_run_freezes_the_heap_and_hands_it_back_afterwards(monkeypatch, stack_runs):
     frozen_during_run = []
     real_freeze = gc.freeze
 

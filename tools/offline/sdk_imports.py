@@ -71,10 +71,17 @@ def sdk_modules(sources: Iterable[str]) -> list[str]:
     return sorted(used)
 
 
+@functools.lru_cache(maxsize=None)
+def _program_sdk_modules(project_dir: Path) -> tuple[str, ...]:
+    """`sdk_modules` of the program in `project_dir`, read once per process (a test session runs
+    the program dozens of times)."""
+    return tuple(sdk_modules(path.read_text() for path in program_files(project_dir)))
+
+
 def load_sdk_modules(project_dir: Path) -> list[str]:
     """Import the SDK modules the program in `project_dir` uses, running their lazy loaders (the
     pulumi SDKs load submodules on first attribute access), as the benchmark's baseline does."""
-    modules = sdk_modules(path.read_text() for path in program_files(project_dir))
+    modules = list(_program_sdk_modules(Path(project_dir).resolve()))
     for name in modules:
         getattr(importlib.import_module(name), "_loaded_", None)
     return modules
