@@ -272,8 +272,11 @@ def _backends(rendered: RenderedGateway) -> Iterator[tuple[dict[str, OpenAIStub]
 
 
 @contextlib.contextmanager
-def run_gateway(rendered: RenderedGateway, workdir: Optional[Path] = None) -> Iterator[GatewayRun]:
-    """Start the backends, Redis and the real proxy with the rendered config and env."""
+def run_gateway(
+    rendered: RenderedGateway, workdir: Optional[Path] = None, extra_env: Mapping[str, str] = {}
+) -> Iterator[GatewayRun]:
+    """Start the backends, Redis and the real proxy with the rendered config and env
+    (``extra_env`` replaces harness settings, e.g. the test-speed OTel export delay)."""
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-rendered-")))
@@ -291,6 +294,7 @@ def run_gateway(rendered: RenderedGateway, workdir: Optional[Path] = None) -> It
                 "AWS_BEDROCK_RUNTIME_ENDPOINT": bedrock.url,
                 "AWS_CONTAINER_CREDENTIALS_FULL_URI": agent.credentials_uri,
                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_file),
+                **extra_env,
             },
         )
         url = stack.enter_context(run_proxy(config, env, workdir=workdir / "proxy"))
