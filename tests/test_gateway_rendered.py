@@ -176,7 +176,7 @@ def test_identical_request_is_served_from_redis(client: httpx.Client, gateway: l
 def test_bench_smoke(gateway: lb.GatewayRun) -> None:
     """``tools/gateway_bench`` measures and reports (a few requests; no second proxy is started
     here, the running gateway stands in for the minimal one: the real run is not a test)."""
-    results = gb.measure_running(gateway, gateway.url, requests=3, warmup=1)
+    results = gb.measure_running(gateway, [gateway.url], [gateway.url], requests=3, warmup=1)
     assert set(results["modes"]) == {"plain", "stream"}
     for mode in results["modes"].values():
         assert set(mode["latency"]) == {"direct", "rendered", "minimal"}

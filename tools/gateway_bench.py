@@ -4,7 +4,13 @@ Measures what the gateway adds to a request: the real LiteLLM proxy with the pro
 config (``tests/gateway/loopback.py`` runs it on loopback) versus straight to the vLLM stub,
 and versus the same proxy with a minimal one-model config, in one run; ``main(out_dir)`` writes
 ``DIR/gateway.md`` and returns the figures. Target: the rendered config adds at most 20% over
-the minimal config's overhead (p50).
+the minimal config's overhead (p50 added latency).
+
+Requests are sequential with a pause between them, so each one meets an idle gateway: its
+latency is its own path through the proxy. Back to back, a single client keeps one LiteLLM
+worker saturated, and every request also waits for the previous one's after-response work
+(trace export, metrics, cache write). That work is reported separately, as proxy CPU per
+request, because it costs capacity (replicas, which the HPA adds on CPU) rather than latency.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -30,6 +36,7 @@ from tests.gateway.loopback import GatewayRun, RenderedGateway, render, run_gate
 from tests.gateway.proxy import run_proxy  # noqa: E402
 
 TARGET_RATIO = 1.20
+
 
 def minimal_config(model: str, api_base: str) -> dict[str, Any]:
     """The smallest config that serves one vLLM model behind a master key."""
@@ -79,27 +86,71 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-BLOCK = 25
-"""Requests per turn: the series take turns in blocks, so slow drift in what else the machine does
-weighs on every series alike, while a proxy's deferred work (cache writes, trace export, logging)
-rarely spills into another series' requests."""
-SETTLE_S = 0.25
-"""Pause at each turn for the previous proxy's deferred work to finish."""
+PAUSE_S = 0.025
+"""Think time after each request: longer than a proxy's after-response work (a few ms), so the
+next request meets an idle gateway."""
+PRODUCTION_ENV = {"OTEL_BSP_SCHEDULE_DELAY": "5000"}
+"""The test harness shortens OpenTelemetry's span export delay; the Deployment runs with the
+SDK default, so the benchmark does too."""
 
 
-def _rotated(client: Any, targets: Mapping[str, tuple[str, Mapping[str, str]]], model: str, stream: bool,
-             n: int, warmup: int) -> dict[str, list[float]]:
-    """``n`` sequential requests per target after ``warmup`` each, the targets taking turns in blocks."""
-    for url, headers in targets.values():
-        for _ in range(warmup):
-            _timed_chat(client, url, model, stream, headers)
-    series: dict[str, list[float]] = {name: [] for name in targets}
-    while any(len(values) < n for values in series.values()):
-        for name, (url, headers) in targets.items():
-            time.sleep(SETTLE_S)
-            for _ in range(min(BLOCK, n - len(series[name]))):
-                series[name].append(_timed_chat(client, url, model, stream, headers))
-    return series
+def process_cpu_seconds(pid: int) -> Optional[float]:
+    """CPU time the process has run, all its threads including ended ones, in nanosecond
+    resolution (Linux's process CPU clock, ``clock_getcpuclockid``); ``None`` where it cannot be
+    read (another OS, or the process is gone)."""
+    clock_id = ((~pid) << 3) | 2  # Linux CPUCLOCK_SCHED for the whole thread group
+    try:
+        return time.clock_gettime_ns(clock_id) / 1e9
+    except (OSError, OverflowError):
+        return None
+
+
+class Series:
+    """One benchmark target's latencies and, for proxies, their CPU in and after each request. A target may
+    have several instances (same config, separate processes): requests rotate over them."""
+
+    def __init__(self, urls: list[str], headers: Mapping[str, str], pids: list[Optional[int]]) -> None:
+        self.endpoints = list(zip(urls, pids, strict=True))
+        self.headers = headers
+        self.latencies: list[float] = []
+        self.cpu_in: list[float] = []
+        self.cpu_after: list[float] = []
+        self._turns = 0
+
+    def request(self, client: Any, model: str, stream: bool, record: bool) -> None:
+        url, pid = self.endpoints[self._turns % len(self.endpoints)]
+        self._turns += 1
+
+        def cpu() -> Optional[float]:
+            return process_cpu_seconds(pid) if pid is not None else None
+
+        before = cpu()
+        latency = _timed_chat(client, url, model, stream, self.headers)
+        done = cpu()
+        time.sleep(PAUSE_S)
+        after = cpu()
+        if not record:
+            return
+        self.latencies.append(latency)
+        if before is not None and done is not None and after is not None:
+            self.cpu_in.append(done - before)
+            self.cpu_after.append(after - done)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = _summary(self.latencies)
+        if self.cpu_in:
+            out["cpu_in_request_ms"] = statistics.fmean(self.cpu_in) * 1000
+            out["cpu_after_response_ms"] = statistics.fmean(self.cpu_after) * 1000
+            out["cpu_per_request_ms"] = out["cpu_in_request_ms"] + out["cpu_after_response_ms"]
+        return out
+
+
+def _round_robin(client: Any, series: Mapping[str, Series], model: str, stream: bool, n: int, warmup: int) -> None:
+    """``warmup`` then ``n`` requests per series, one series after the other in turn, so drift in
+    what else the machine does weighs on every series alike."""
+    for index in range(warmup + n):
+        for one in series.values():
+            one.request(client, model, stream, record=index >= warmup)
 
 
 def _summary(latencies: list[float]) -> dict[str, float]:
@@ -110,26 +161,41 @@ def _summary(latencies: list[float]) -> dict[str, float]:
     }
 
 
-def measure_running(gateway: GatewayRun, minimal_url: str, requests: int = 200, warmup: int = 20) -> dict[str, Any]:
-    """Latency straight to the vLLM stub, through ``gateway`` and through the minimal proxy at
-    ``minimal_url`` (serving the same stub), ``requests`` sequential requests per series."""
+def _pid(url: Any) -> Optional[int]:
+    process = getattr(url, "process", None)  # a ProxyURL from run_proxy carries its process
+    return process.pid if process is not None else None
+
+
+def measure_running(
+    gateway: GatewayRun, rendered_urls: Sequence[Any], minimal_urls: Sequence[Any], requests: int = 200, warmup: int = 20
+) -> dict[str, Any]:
+    """Latency straight to the vLLM stub, through the rendered proxies at ``rendered_urls`` (the
+    gateway's and any more on its backends) and through the minimal proxies at ``minimal_urls``
+    (serving the same stub), ``requests`` sequential requests per series."""
     import httpx
 
     model, stub = next(iter(gateway.vllm.items()))
     auth = {"Authorization": f"Bearer {gateway.master_key}"}
-    targets = {
-        "direct": (f"{stub.api_base}/chat/completions", {}),
-        "rendered": (f"{gateway.url}/v1/chat/completions", auth),
-        "minimal": (f"{minimal_url}/v1/chat/completions", auth),
+    results: dict[str, Any] = {
+        "requests": requests, "warmup": warmup, "stack": gateway.rendered.stack, "model": model,
+        "target_ratio": TARGET_RATIO, "pause_ms": PAUSE_S * 1000,
+        "instances": {"rendered": len(rendered_urls), "minimal": len(minimal_urls)}, "modes": {},
     }
-    results: dict[str, Any] = {"requests": requests, "warmup": warmup, "stack": gateway.rendered.stack,
-                               "model": model, "target_ratio": TARGET_RATIO, "modes": {}}
+
+    def proxies(urls: Sequence[Any]) -> Series:
+        return Series([f"{url}/v1/chat/completions" for url in urls], auth, [_pid(url) for url in urls])
+
     # A new connection per request for every target: the vLLM stub closes each one anyway
     # (HTTP/1.0), and no pooled connection can race a server's keep-alive timeout
     with httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0)) as client:
         for stream in (False, True):
-            series = _rotated(client, targets, model, stream, requests, warmup)
-            summary = {name: _summary(values) for name, values in series.items()}
+            series = {
+                "direct": Series([f"{stub.api_base}/chat/completions"], {}, [None]),
+                "rendered": proxies(rendered_urls),
+                "minimal": proxies(minimal_urls),
+            }
+            _round_robin(client, series, model, stream, requests, warmup)
+            summary = {name: one.summary() for name, one in series.items()}
             added = {
                 name: {q: summary[name][q] - summary["direct"][q] for q in ("p50_ms", "p95_ms")}
                 for name in ("rendered", "minimal")
@@ -138,26 +204,41 @@ def measure_running(gateway: GatewayRun, minimal_url: str, requests: int = 200, 
                 q: (added["rendered"][q] / added["minimal"][q]) if added["minimal"][q] > 0 else float("inf")
                 for q in ("p50_ms", "p95_ms")
             }
-            results["modes"]["stream" if stream else "plain"] = {
+            mode: dict[str, Any] = {
                 "latency": summary, "added": added, "ratio": ratio, "within_target": ratio["p50_ms"] <= TARGET_RATIO,
             }
+            if "cpu_per_request_ms" in summary["rendered"] and "cpu_per_request_ms" in summary["minimal"]:
+                mode["cpu_ratio"] = summary["rendered"]["cpu_per_request_ms"] / summary["minimal"]["cpu_per_request_ms"]
+            results["modes"]["stream" if stream else "plain"] = mode
     results["within_target"] = all(m["within_target"] for m in results["modes"].values())
     return results
+
+
+INSTANCES = 2
+"""Proxy processes per config. Identical proxies on this machine differ by up to 15% for as long
+as they run (seen in repeated runs); taking turns over two of each halves that bias."""
 
 
 def measure(
     rendered: RenderedGateway, requests: int = 200, warmup: int = 20, workdir: Optional[Path] = None
 ) -> dict[str, Any]:
-    """Start the rendered gateway and a minimal one on the same vLLM stub; measure both."""
+    """Start the rendered gateway (``INSTANCES`` proxies on one set of backends, like replicas)
+    and as many minimal proxies on the same vLLM stub; measure both."""
     with contextlib.ExitStack() as stack:
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-bench-")))
-        gateway = stack.enter_context(run_gateway(rendered, base / "rendered"))
+        gateway = stack.enter_context(run_gateway(rendered, base / "rendered", extra_env=PRODUCTION_ENV))
         model, stub = next(iter(gateway.vllm.items()))
-        minimal_url = stack.enter_context(
-            run_proxy(minimal_config(model, stub.api_base), {"LITELLM_MASTER_KEY": gateway.master_key},
-                      workdir=base / "minimal")
-        )
-        return measure_running(gateway, minimal_url, requests=requests, warmup=warmup)
+        rendered_urls = [gateway.url] + [
+            stack.enter_context(run_proxy(gateway.config, gateway.env, workdir=base / f"rendered-{index}"))
+            for index in range(1, INSTANCES)
+        ]
+        minimal = minimal_config(model, stub.api_base)
+        minimal_env = {"LITELLM_MASTER_KEY": gateway.master_key, **PRODUCTION_ENV}
+        minimal_urls = [
+            stack.enter_context(run_proxy(minimal, minimal_env, workdir=base / f"minimal-{index}"))
+            for index in range(INSTANCES)
+        ]
+        return measure_running(gateway, rendered_urls, minimal_urls, requests=requests, warmup=warmup)
 
 
 def report(results: Mapping[str, Any]) -> str:
@@ -166,11 +247,13 @@ def report(results: Mapping[str, Any]) -> str:
         "",
         f"Real LiteLLM proxy on loopback, stack `{results['stack']}`, model `{results['model']}` (vLLM stub), "
         f"{results['requests']} sequential requests per series after {results['warmup']} warm-up requests, "
-        f"the three series taking turns in blocks of {BLOCK}, unique prompts (no cache hits).",
+        f"each proxy series over {results['instances']['rendered']} processes of its config in turn, "
+        f"the three series taking turns request by request, {results['pause_ms']:.0f} ms between requests "
+        "(each request meets an idle gateway), unique prompts (no cache hits).",
         "",
         "- **direct**: straight to the vLLM stub",
         "- **rendered**: through the proxy with the program's rendered config and env (callbacks, Redis cache, "
-        "router settings, OTLP export to a stub)",
+        "router settings, OTLP export to a stub with the SDK's default batch delay)",
         "- **minimal**: through the proxy with a one-model config and a master key only",
         "",
         "Added latency = series percentile minus the direct series' percentile.",
@@ -189,6 +272,27 @@ def report(results: Mapping[str, Any]) -> str:
             f"| {ratio['p50_ms']:.2f} | {ratio['p95_ms']:.2f} | {'met' if m['within_target'] else 'NOT met'} |"
         )
     lines += ["", f"Overall: target {'met' if results['within_target'] else 'NOT met'}.", ""]
+    cpu_modes = {mode: m for mode, m in results["modes"].items() if "cpu_ratio" in m}
+    if cpu_modes:
+        lines += [
+            "## Proxy CPU per request (capacity, no target)",
+            "",
+            "Mean CPU time of the proxy process (all threads) while the request ran, and during the pause "
+            "after it (after-response work: trace export, metrics, cache write). Back to back, a request "
+            "also waits for the previous one's after-response work, so a single sequential client without "
+            "pauses sees roughly the CPU ratio instead of the latency ratio.",
+            "",
+            "| mode | rendered in request | rendered after response | minimal in request | minimal after response "
+            "| CPU ratio |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for mode, m in cpu_modes.items():
+            r, mi = m["latency"]["rendered"], m["latency"]["minimal"]
+            lines.append(
+                f"| {mode} | {r['cpu_in_request_ms']:.1f} ms | {r['cpu_after_response_ms']:.1f} ms "
+                f"| {mi['cpu_in_request_ms']:.1f} ms | {mi['cpu_after_response_ms']:.1f} ms | {m['cpu_ratio']:.2f} |"
+            )
+        lines.append("")
     return "\n".join(lines)
 
 
