@@ -52,6 +52,7 @@ neuron_nodes = NeuronNodeGroup(f"{stack}-neuron", {
     "kubernetes_version": settings.cluster.version,
     "subnet_ids": network.private_subnet_ids,
     "tags": tags,
+    "region": settings.region,
 })
 NeuronDevicePlugin(f"{stack}-neuron-device-plugin", {
     "image": images.NEURON_DEVICE_PLUGIN, "instance_types": settings.neuron.instance_types, "provider": cluster.provider,

@@ -35,13 +35,14 @@ class BedrockAccessArgs(TypedDict):
 
 def bedrock_resource_arns(models: Sequence[BedrockModel], region: str, account_id: str) -> list[str]:
     """Each inference profile ARN in this account and region, plus its foundation model in every
-    region the profile routes to; plain model ids get the foundation model ARN in this region."""
+    region the profile routes to (a global profile: this region's and the region-less global one);
+    plain model ids get the foundation model ARN in this region."""
     partition = catalog.partition_for(region)
     arns: list[str] = []
     for model in models:
         if model.geo:
             arns.append(f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/{model.model_id}")
-            regions = catalog.BEDROCK_GEO_ROUTES[model.geo]
+            regions = catalog.BEDROCK_GEO_ROUTES.get(model.geo, (region, ""))
         else:
             regions = (region,)
         arns += [f"arn:{partition}:bedrock:{r}::foundation-model/{model.foundation_model_id}" for r in regions]

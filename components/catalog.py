@@ -18,6 +18,12 @@ DEFAULT_EKS_VERSION = "1.35"
 SYSTEM_AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
 NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
 
+# The EKS managed add-ons components/cluster.py installs (cluster.addonVersions may pin these).
+EKS_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")
+
+# An hourly price above this in `pricing` is a typo: the largest EC2 instances cost a few hundred $/hour.
+MAX_HOURLY_PRICE = 1000.0
+
 # Node taint / resource names used by the Neuron device plugin and the workloads.
 NEURON_TAINT_KEY = "aws.amazon.com/neuron"
 NEURON_CORE_RESOURCE = "aws.amazon.com/neuroncore"
@@ -71,6 +77,9 @@ BEDROCK_GEO_ROUTES: dict[str, tuple[str, ...]] = {
     "au": ("ap-southeast-2", "ap-southeast-4"),
     "us-gov": ("us-gov-east-1", "us-gov-west-1"),
 }
+# Global cross-Region inference profiles (`global.` ids) route to commercial regions worldwide;
+# they are called from commercial (`aws` partition) regions only.
+GLOBAL_PROFILE_PREFIX = "global"
 
 
 # The regions of the partitions this program deploys to (aws, aws-us-gov, aws-cn), as listed by
@@ -94,6 +103,16 @@ def partition_for(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
     return "aws"
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    """An AWS managed IAM policy: `arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy`."""
+    return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def eks_access_policy_arn(partition: str, name: str) -> str:
+    """An EKS access policy: `arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`."""
+    return f"arn:{partition}:eks::aws:cluster-access-policy/{name}"
 
 
 def geo_for_region(region: str) -> str | None:

@@ -17,7 +17,6 @@ from components.node_group import ManagedNodeGroup
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings.infra import ClusterSettings
 
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 SYSTEM_NODE_LABELS = {"genai-platform/pool": "system"}
 
 
@@ -114,14 +113,14 @@ class Cluster(pulumi.ComponentResource):
             enable_key_rotation=True, deletion_window_in_days=30, tags=tags, opts=child,
         )
         region, account_id = args["region"], args["account_id"]
+        partition = catalog.partition_for(region)
         trust = pulumi.Output.from_input(account_id).apply(
-            lambda account: json.dumps(
-                cluster_role_trust_policy(catalog.partition_for(region), region, account, args["cluster_name"])
-            )
+            lambda account: json.dumps(cluster_role_trust_policy(partition, region, account, args["cluster_name"]))
         )
         role = iam.Role(f"{name}-control-plane", assume_role_policy=trust, tags=tags, opts=child)
         attachment = iam.RolePolicyAttachment(
-            f"{name}-control-plane", role=role.name, policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", opts=child
+            f"{name}-control-plane", role=role.name,
+            policy_arn=catalog.managed_policy_arn(partition, "AmazonEKSClusterPolicy"), opts=child,
         )
         key_use = iam.RolePolicy(f"{name}-control-plane-kms", role=role.id, policy=key.arn.apply(secrets_key_policy), opts=child)
 
@@ -142,7 +141,7 @@ class Cluster(pulumi.ComponentResource):
                     principal_arn=arn,
                     access_policies={
                         "cluster-admin": pulumi_eks.AccessPolicyAssociationArgs(
-                            policy_arn=CLUSTER_ADMIN_POLICY,
+                            policy_arn=catalog.eks_access_policy_arn(partition, "AmazonEKSClusterAdminPolicy"),
                             access_scope=eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                         )
                     },
@@ -191,6 +190,7 @@ class Cluster(pulumi.ComponentResource):
                 "labels": SYSTEM_NODE_LABELS,
                 "taints": [],
                 "tags": tags,
+                "partition": catalog.partition_for(args["region"]),
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=early),
         )
@@ -199,7 +199,7 @@ class Cluster(pulumi.ComponentResource):
         self._addon(name, cluster_name, settings, "coredns", depends_on=[system_nodes])
         ebs_csi = PodIdentityRole(
             f"{name}-ebs-csi", parent=self, cluster_name=cluster_name,
-            managed_policy_arns=["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"], tags=tags,
+            managed_policy_arns=[catalog.managed_policy_arn(partition, "service-role/AmazonEBSCSIDriverPolicy")], tags=tags,
             account_id=account_id,
         )
         csi_addon = self._addon(

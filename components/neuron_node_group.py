@@ -26,6 +26,8 @@ class NeuronNodeGroupArgs(TypedDict):
     """Private subnets."""
     tags: dict[str, str]
     """AWS tags."""
+    region: str
+    """The stack's region (its partition names the node role's managed policies)."""
 
 
 class NeuronNodeGroup(pulumi.ComponentResource):
@@ -54,6 +56,7 @@ class NeuronNodeGroup(pulumi.ComponentResource):
                 "disk_gib": settings.disk_gib,
                 "labels": {catalog.NEURON_NODE_LABEL: catalog.NEURON_NODE_LABEL_VALUE},
                 "taints": [NEURON_TAINT],
+                "partition": catalog.partition_for(args["region"]),
                 "tags": args["tags"],
             },
             opts=pulumi.ResourceOptions(parent=self),

@@ -13,13 +13,15 @@ from typing import Optional, Sequence, TypedDict
 import pulumi
 from pulumi_aws import ec2, eks, iam
 
+from components import catalog
 from components.settings.infra import NodeScaling
 
+# AWS managed policies of the node role (their ARNs are built in the stack region's partition)
 NODE_POLICIES = (
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
 )
 
 
@@ -56,6 +58,8 @@ class ManagedNodeGroupArgs(TypedDict):
     """Kubernetes node taints."""
     tags: dict[str, str]
     """AWS tags."""
+    partition: str
+    """AWS partition of the stack's region (aws, aws-us-gov, aws-cn): the managed policies' ARNs."""
 
 
 def node_assume_role_policy() -> dict:
@@ -80,12 +84,15 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         tags = args["tags"]
 
         # Node role: the EKS worker, CNI, ECR read and SSM managed policies
+        partition = args["partition"]
         role = iam.Role(
             f"{name}-role", assume_role_policy=json.dumps(node_assume_role_policy()), tags=tags, opts=child
         )
         attachments = [
-            iam.RolePolicyAttachment(f"{name}-policy-{i}", role=role.name, policy_arn=arn, opts=child)
-            for i, arn in enumerate(NODE_POLICIES)
+            iam.RolePolicyAttachment(
+                f"{name}-policy-{i}", role=role.name, policy_arn=catalog.managed_policy_arn(partition, policy), opts=child
+            )
+            for i, policy in enumerate(NODE_POLICIES)
         ]
 
         # Launch template: IMDSv2 only, hop limit 1 (pods cannot reach the node's credentials),

@@ -81,9 +81,9 @@ def test_vllm_deployment_flags_neuron_and_cache(stack_run):
 
 def test_model_list_drives_model_servers(run_with):
     run = run_with("dev", {"genai-platform:models": [
-        {"name": "llama-3.2-1b", "slug": "llama3-2-1b"},
+        {"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "slug": "llama3-2-1b"},
         {"name": "qwen-0.5b", "hfModelId": "Qwen/Qwen2.5-0.5B-Instruct", "gated": False, "neuronCores": 1},
-    ]})
+    ], "genai-platform:neuron": {"instanceTypes": ["inf2.xlarge"], "minSize": 0, "maxSize": 2, "desiredSize": 2}})
     assert workload(run, "vllm-qwen-0-5b").inputs["spec"]["template"]["spec"]["containers"][0]["args"][0] == \
         "Qwen/Qwen2.5-0.5B-Instruct"
     assert len(k8s(run, "Service", "vllm-llama3-2-1b")) == len(k8s(run, "Service", "vllm-qwen-0-5b")) == 1

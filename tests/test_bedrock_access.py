@@ -67,3 +67,18 @@ def test_default_models_follow_the_regions_geography(run_with):
         f"arn:aws:bedrock:eu-central-1:{ACCOUNT_ID}:inference-profile/eu.anthropic.{m}"
         for m in ("claude-haiku-4-5-20251001-v1:0", "claude-sonnet-4-5-20250929-v1:0")
     )
+
+
+def test_global_profile_grants_the_source_region_and_the_global_model(run_with):
+    """A `global.` profile routes worldwide: IAM names the profile, the model in the source region
+    and the region-less global model ARN (AWS's documented form), nothing region-wildcarded."""
+    model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    run = run_with("dev", {
+        "aws:region": "sa-east-1",
+        "genai-platform:bedrockModels": [{"name": "sonnet", "modelId": f"global.{model}"}],
+    })
+    assert set(_bedrock_policy(run)["Statement"][0]["Resource"]) == {
+        f"arn:aws:bedrock:sa-east-1:{ACCOUNT_ID}:inference-profile/global.{model}",
+        f"arn:aws:bedrock:sa-east-1::foundation-model/{model}",
+        f"arn:aws:bedrock:::foundation-model/{model}",
+    }

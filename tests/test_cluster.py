@@ -93,13 +93,13 @@ def test_network_matches_settings(stack_run):
 def test_existing_vpc_is_reused(run_with):
     run = run_with("dev", {"genai-platform:network": {
         "existingVpcId": "vpc-0123456789abcdef0",
-        "existingPrivateSubnetIds": ["subnet-a1", "subnet-b2"],
-        "existingPublicSubnetIds": ["subnet-c3", "subnet-d4"],
+        "existingPrivateSubnetIds": ["subnet-0a1a1a1a", "subnet-0b2b2b2b"],
+        "existingPublicSubnetIds": ["subnet-0c3c3c3c", "subnet-0d4d4d4d"],
     }})
     assert run.of_type("aws:ec2/vpc:Vpc") == []
     vpc = run.one(EKS).inputs["vpcConfig"]
-    assert vpc["subnetIds"] == ["subnet-c3", "subnet-d4", "subnet-a1", "subnet-b2"]
-    assert run.one("aws:eks/nodeGroup:NodeGroup", "neuron").inputs["subnetIds"] == ["subnet-a1", "subnet-b2"]
+    assert vpc["subnetIds"] == ["subnet-0c3c3c3c", "subnet-0d4d4d4d", "subnet-0a1a1a1a", "subnet-0b2b2b2b"]
+    assert run.one("aws:eks/nodeGroup:NodeGroup", "neuron").inputs["subnetIds"] == ["subnet-0a1a1a1a", "subnet-0b2b2b2b"]
 
 
 def test_graviton_system_nodes_get_the_arm64_ami(run_with):

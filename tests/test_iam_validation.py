@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from components.bedrock_access import bedrock_invoke_policy
+from components.settings.infra import BedrockModel
 from tools import iam_validation as iv
 from tools.iam_validation.__main__ import main as iam_validation_main
 
@@ -149,6 +151,14 @@ def test_converter_is_deterministic_and_incremental(tmp_path):
 
 def test_least_privilege_bedrock_policy_has_no_findings(services_dir):
     assert iv.validate_policy(BEDROCK_INVOKE, "identity", services_dir=services_dir) == []
+
+
+def test_global_inference_profile_policy_has_no_findings(services_dir):
+    """The region-less foundation-model ARN a global profile needs is a valid Bedrock resource."""
+    model = BedrockModel(name="sonnet", model_id=f"global.{HAIKU}")
+    policy = bedrock_invoke_policy([model], "us-east-1", ACCOUNT)
+    assert f"arn:aws:bedrock:::foundation-model/{HAIKU}" in policy["Statement"][0]["Resource"]
+    assert iv.validate_policy(policy, "identity", services_dir=services_dir) == []
 
 
 def test_bucket_scoped_s3_policy_has_no_findings(services_dir):

@@ -185,9 +185,9 @@ def test_users_reach_only_the_uis(cluster):
 
 def test_two_models_get_edges_from_litellm_only():
     overrides = {"genai-platform:models": [
-        {"name": "llama-3.2-1b", "slug": "llama3-2-1b"},
+        {"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "slug": "llama3-2-1b"},
         {"name": "qwen-0.5b", "hfModelId": "Qwen/Qwen2.5-0.5B-Instruct", "gated": False, "neuronCores": 1},
-    ]}
+    ], "genai-platform:neuron": {"instanceTypes": ["inf2.xlarge"], "minSize": 0, "maxSize": 2, "desiredSize": 2}}
     run = run_stack("dev", overrides=overrides)
     settings = stack_settings("dev", overrides)
     assert [m.service_name for m in settings.models] == ["vllm-llama3-2-1b", "vllm-qwen-0-5b"]

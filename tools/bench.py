@@ -7,7 +7,7 @@
    ends with a frozen heap (`tools.offline.engine.exit_process`), which skips the interpreter's
    exit-time collections; a second baseline that ends the same way shows the ratio like for like.
 2. The preview of the dev stack with 1..16 self-hosted models (temporary stack files with N
-   `genai-platform:models` entries `{name: m<i>, slug: m<i>, gated: false}`).
+   `genai-platform:models` entries `{name: m<i>, hfModelId: <Llama 3.2 1B>, slug: m<i>, gated: false}`).
 Writes DIR/results.md (and nothing else). Takes about two minutes with the defaults.
 """
 
@@ -47,7 +47,15 @@ FROZEN_EXIT = "import gc\ngc.freeze()  # as tools.offline.engine.exit_process\n"
 def models_stack(document: dict[str, Any], count: int) -> dict[str, Any]:
     """`document` (a stack file) with `count` small self-hosted models, none gated."""
     config = dict(document.get("config") or {})
-    config["genai-platform:models"] = [{"name": f"m{i}", "slug": f"m{i}", "gated": False} for i in range(1, count + 1)]
+    config["genai-platform:models"] = [
+        {"name": f"m{i}", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "slug": f"m{i}", "gated": False}
+        for i in range(1, count + 1)
+    ]
+    # One node per model: each takes the 2 NeuronCores of an inf2.xlarge
+    neuron = dict(config.get("genai-platform:neuron") or {})
+    neuron["maxSize"] = max(int(neuron.get("maxSize", 1)), count)
+    neuron["desiredSize"] = count
+    config["genai-platform:neuron"] = neuron
     return {**document, "config": config}
 
 

@@ -15,6 +15,7 @@ from pulumi_kubernetes.core.v1 import PersistentVolumeClaim, Service, ServiceAcc
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget
 
 from components.k8s.network import network_policy
+from components.k8s.quantity import cpu_millis
 from components.k8s.spec import APP_LABEL, PART_OF, Probe, WorkloadSpec
 from components.settings.apps import Resources
 
@@ -29,8 +30,7 @@ def resource_requirements(resources: Resources, extra: dict[str, str]) -> dict[s
 
 
 def _scale_cpu(cpu: str, factor: int) -> str:
-    millis = int(cpu[:-1]) if cpu.endswith("m") else int(float(cpu) * 1000)
-    return f"{millis * factor}m"
+    return f"{cpu_millis(cpu) * factor}m"
 
 
 def probe(p: Probe, initial_delay: int = 0) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components import images
+from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.errors import bad_value
 from components.settings.infra import Section, dns_label
 
@@ -16,9 +17,16 @@ _IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sh
 
 
 def pinned_image(value: str) -> str:
-    """An image reference with an explicit registry and a tag other than `latest` (or a digest)."""
-    if not _IMAGE.match(value) or value.endswith((":latest", ":main")):
-        raise bad_value((), value, "a pinned image: registry/repository:tag (not latest/main) or @sha256 digest")
+    """An image reference with an explicit registry and a versioned tag or a digest. A tag
+    without a digit (latest, main, stable, main-stable) or with `latest` in it moves."""
+    match = _IMAGE.match(value)
+    tag = (match.group(3) or "") if match else ""
+    if not match or (tag.startswith(":") and (not re.search(r"\d", tag) or "latest" in tag)):
+        raise bad_value(
+            (), value,
+            "a pinned image: registry/repository:<version or commit tag> or @sha256 digest "
+            "(moving tags such as latest, main, stable or main-latest are not pinned)",
+        )
     return value
 
 
@@ -33,24 +41,69 @@ class Resources(Section):
     cpu_limit: Optional[str] = None
     memory_limit: Optional[str] = None
 
+    @field_validator("cpu", "cpu_limit")
+    @classmethod
+    def _cpu(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not 0 < _parsed(cpu_millis, value) <= MAX_CPU_MILLIS:
+            raise bad_value((), value, f"a CPU quantity above 0 and at most {MAX_CPU_MILLIS // 1000} such as 500m or 2")
+        return value
+
+    @field_validator("memory", "memory_limit")
+    @classmethod
+    def _memory(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not 0 < _parsed(memory_bytes, value) <= MAX_MEMORY_BYTES:
+            raise bad_value((), value, "a memory quantity above 0 and at most 2Ti, such as 512Mi or 4Gi")
+        return value
+
+    @model_validator(mode="after")
+    def _limits_cover_requests(self):
+        if self.cpu_limit is not None and cpu_millis(self.cpu_limit) < cpu_millis(self.cpu):
+            raise bad_value("cpuLimit", self.cpu_limit, f"at least the CPU request ({self.cpu})")
+        if self.memory_limit is not None and memory_bytes(self.memory_limit) < memory_bytes(self.memory):
+            raise bad_value("memoryLimit", self.memory_limit, f"at least the memory request ({self.memory})")
+        return self
+
+
+TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8, 16, 32)
+MAX_CPU_MILLIS = 192_000  # the largest nodes this platform runs have 192 vCPUs
+MAX_MEMORY_BYTES = 2 * 2**40
+
+
+def _parsed(parse, value: object) -> float:
+    """The quantity's number, or -1 when it is not a quantity (so the range check reports it)."""
+    try:
+        return parse(value)
+    except ValueError:
+        return -1
+
 
 class SelfHostedModel(Section):
     """One model served by vLLM on Neuron cores."""
 
-    name: str = "llama-3.2-1b"
-    hf_model_id: str = "meta-llama/Llama-3.2-1B-Instruct"
+    name: str  # the model name clients ask the gateway for
+    hf_model_id: str
     slug: Optional[str] = None
     gated: bool = True
     image: PinnedImage = images.VLLM_NEURON
-    neuron_cores: int = Field(default=2, ge=1)
-    max_model_len: int = Field(default=2048, ge=128)
-    max_num_seqs: int = Field(default=4, ge=1)
-    block_size: int = Field(default=32, ge=8)
+    neuron_cores: int = 2
+    max_model_len: int = Field(default=2048, ge=128, le=131072)  # Llama 3.x context: 128k tokens
+    max_num_seqs: int = Field(default=4, ge=1, le=256)
+    block_size: int = Field(default=32, ge=8, le=4096)
     replicas: int = Field(default=1, ge=0)
-    cache_gib: int = Field(default=50, ge=10)
+    cache_gib: int = Field(default=50, ge=10, le=16384)  # the largest gp3 volume is 16 TiB
     fallback: Optional[str] = None
     resources: Resources = Resources(cpu="3", memory="10Gi", memory_limit="12Gi", cpu_limit="4")
 
+    @field_validator("neuron_cores")
+    @classmethod
+    def _tensor_parallel(cls, value: int) -> int:
+        if value not in TENSOR_PARALLEL_DEGREES:
+            raise bad_value(
+                (), value,
+                f"one of {', '.join(map(str, TENSOR_PARALLEL_DEGREES))}: it is vLLM's --tensor-parallel-size, "
+                "which must divide the model's attention heads",
+            )
+        return value
 
     @field_validator("hf_model_id")
     @classmethod
@@ -91,8 +144,8 @@ class SelfHostedModel(Section):
 class Autoscaling(Section):
     """A HorizontalPodAutoscaler on CPU utilisation."""
 
-    min_replicas: int = Field(default=2, ge=1)
-    max_replicas: int = Field(default=10, ge=1)
+    min_replicas: int = Field(default=2, ge=1, le=100)
+    max_replicas: int = Field(default=10, ge=1, le=100)
     target_cpu_percent: int = Field(default=70, ge=10, le=100)
 
     @model_validator(mode="after")
@@ -182,6 +235,13 @@ class AccessSettings(Section):
     """Kubernetes RBAC for people."""
 
     reader_group: str = "genai-readers"
+
+    @field_validator("reader_group")
+    @classmethod
+    def _group(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][\w.@:-]{0,127}", value):
+            raise bad_value((), value, "a group name as the cluster's authenticator maps it, such as genai-readers")
+        return value
 
 
 class DataStoreSettings(Section):

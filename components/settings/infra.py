@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from components import catalog
@@ -17,6 +17,19 @@ _IAM_PRINCIPAL_ARN = re.compile(
 )
 _BEDROCK_MODEL_ID = re.compile(r"^(?:(?P<geo>[a-z-]+)\.)?(?P<model>[a-z0-9-]+\.[a-z0-9][a-z0-9.-]*(?::\d+)?)$")
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+# family letters, generation digit, attribute letters (m6i, c6gn, x2iedn, m7i-flex), a dot, a size
+_INSTANCE_TYPE = re.compile(
+    r"^[a-z]+\d+[a-z]*(-[a-z0-9]+)?\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$"
+)
+
+
+def _unique(values: list, what: str) -> list:
+    """`values` unchanged, or an error at the first repeated item."""
+    for i, value in enumerate(values):
+        if value in values[:i]:
+            raise bad_value((i,), value, f"unique: {what} lists it twice")
+    return values
 
 
 class Section(BaseModel):
@@ -25,12 +38,15 @@ class Section(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
+MAX_NODES_PER_GROUP = 450  # EKS quota: nodes per managed node group
+
+
 class NodeScaling(Section):
     """Managed node group size; `desiredSize` must lie within [minSize, maxSize]."""
 
-    min_size: int = Field(default=1, ge=0)
-    max_size: int = Field(default=2, ge=1)
-    desired_size: int = Field(default=1, ge=0)
+    min_size: int = Field(default=1, ge=0, le=MAX_NODES_PER_GROUP)
+    max_size: int = Field(default=2, ge=1, le=MAX_NODES_PER_GROUP)
+    desired_size: int = Field(default=1, ge=0, le=MAX_NODES_PER_GROUP)
 
     @model_validator(mode="after")
     def _sizes_ordered(self):
@@ -65,6 +81,19 @@ class NetworkSettings(Section):
             raise bad_value((), value, "an IPv4 CIDR between /16 and /20 (room for 6 subnets)")
         return value
 
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        return None if value is None else _unique(value, "availabilityZones")
+
+    @field_validator("existing_private_subnet_ids", "existing_public_subnet_ids")
+    @classmethod
+    def _subnet_ids(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        for i, subnet in enumerate(value):
+            if not _SUBNET_ID.match(subnet):
+                raise bad_value((i,), subnet, "a subnet id: subnet- and 8 or 17 hex digits, such as subnet-0123456789abcdef0")
+        return _unique(value, to_camel(info.field_name))
+
     @model_validator(mode="after")
     def _consistent(self):
         if self.availability_zones is not None and len(self.availability_zones) != self.az_count:
@@ -81,6 +110,9 @@ class NetworkSettings(Section):
                 )
         elif self.existing_private_subnet_ids or self.existing_public_subnet_ids:
             raise bad_value("existingVpcId", None, "required when existing subnet ids are given")
+        for i, subnet in enumerate(self.existing_public_subnet_ids):
+            if subnet in self.existing_private_subnet_ids:
+                raise bad_value(("existingPublicSubnetIds", i), subnet, "a public subnet; it is also in existingPrivateSubnetIds")
         return self
 
 
@@ -89,9 +121,9 @@ class SystemNodeSettings(NodeScaling):
 
     instance_types: list[str] = ["m6i.xlarge"]
     disk_gib: int = Field(default=50, ge=20, le=1000)
-    min_size: int = Field(default=2, ge=1)
-    max_size: int = Field(default=4, ge=1)
-    desired_size: int = Field(default=2, ge=1)
+    min_size: int = Field(default=2, ge=1, le=MAX_NODES_PER_GROUP)
+    max_size: int = Field(default=4, ge=1, le=MAX_NODES_PER_GROUP)
+    desired_size: int = Field(default=2, ge=1, le=MAX_NODES_PER_GROUP)
 
     @field_validator("instance_types")
     @classmethod
@@ -99,8 +131,16 @@ class SystemNodeSettings(NodeScaling):
         if not value:
             raise bad_value((), value, "at least one instance type such as m6i.xlarge")
         for i, name in enumerate(value):
-            if name in catalog.NEURON_INSTANCES or not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", name):
-                raise bad_value((i,), name, "a general-purpose EC2 instance type such as m6i.xlarge")
+            if not _INSTANCE_TYPE.match(name):
+                raise bad_value(
+                    (i,), name,
+                    "an EC2 instance type: family and generation, optional attributes, a dot and a size "
+                    "(nano ... large, Nxlarge, metal), such as m6i.xlarge",
+                )
+            if name in catalog.NEURON_INSTANCES:
+                raise bad_value(
+                    (i,), name, "a general-purpose EC2 instance type such as m6i.xlarge (Neuron types go in neuron.instanceTypes)"
+                )
             if catalog.architecture(name) != catalog.architecture(value[0]):
                 raise bad_value(
                     (i,), name,
@@ -144,9 +184,40 @@ class ClusterSettings(Section):
             try:
                 net = ipaddress.ip_network(cidr)
             except ValueError:
-                raise bad_value((i,), cidr, "an IPv4 CIDR such as 203.0.113.0/24") from None
-            if net.prefixlen == 0:
-                raise bad_value((i,), cidr, "a restricted CIDR; 0.0.0.0/0 opens the API endpoint to the internet")
+                raise bad_value((i,), cidr, "an IPv4 CIDR (network address, no host bits) such as 203.0.113.0/24") from None
+            if net.version != 4:
+                raise bad_value(
+                    (i,), cidr,
+                    "an IPv4 CIDR such as 203.0.113.0/24: EKS public access CIDRs are IPv4 for this IPv4 cluster "
+                    "(only IPv6 clusters accept IPv6 blocks)",
+                )
+            if net.prefixlen < 8:
+                raise bad_value(
+                    (i,), cidr,
+                    "a CIDR of /8 or longer: a shorter prefix opens the API endpoint to a large part of the "
+                    "internet (0.0.0.0/0 to all of it); list your office or VPN egress ranges",
+                )
+        return value
+
+    @field_validator("log_types")
+    @classmethod
+    def _audit_logged(cls, value: list[str]) -> list[str]:
+        if "audit" not in value:
+            raise bad_value(
+                (), value, "must include audit (the control plane audit log the eks-audit-logging policy requires), "
+                "e.g. [api, audit, authenticator]",
+            )
+        return value
+
+    @field_validator("addon_versions")
+    @classmethod
+    def _addons(cls, value: dict[str, str]) -> dict[str, str]:
+        for addon in value:
+            if addon not in catalog.EKS_ADDONS:
+                raise bad_value(
+                    (addon,), addon,
+                    f"an add-on this program installs: {', '.join(catalog.EKS_ADDONS)} (remove this key, pin the right one)",
+                )
         return value
 
     @field_validator("admin_principals")
@@ -176,9 +247,9 @@ class NeuronSettings(NodeScaling):
     instance_types: list[str] = ["inf2.xlarge"]
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     disk_gib: int = Field(default=200, ge=100, le=2000)
-    min_size: int = Field(default=0, ge=0)
-    max_size: int = Field(default=2, ge=1)
-    desired_size: int = Field(default=1, ge=0)
+    min_size: int = Field(default=0, ge=0, le=MAX_NODES_PER_GROUP)
+    max_size: int = Field(default=2, ge=1, le=MAX_NODES_PER_GROUP)
+    desired_size: int = Field(default=1, ge=0, le=MAX_NODES_PER_GROUP)
 
     @field_validator("instance_types")
     @classmethod
@@ -223,13 +294,14 @@ class BedrockModel(Section):
                 "a Bedrock model or inference profile id such as us.anthropic.claude-haiku-4-5-20251001-v1:0",
             )
         geo = match.group("geo")
-        if geo and geo not in catalog.BEDROCK_GEO_ROUTES:
-            raise bad_value((), value, f"unknown inference profile prefix '{geo}.'; allowed: {', '.join(catalog.BEDROCK_GEO_ROUTES)}")
+        prefixes = (*catalog.BEDROCK_GEO_ROUTES, catalog.GLOBAL_PROFILE_PREFIX)
+        if geo and geo not in prefixes:
+            raise bad_value((), value, f"unknown inference profile prefix '{geo}.'; allowed: {', '.join(prefixes)}")
         return value
 
     @property
     def geo(self) -> Optional[str]:
-        """The cross-region inference profile's geography (`us`, `eu`, ...) or None."""
+        """The cross-region inference profile's geography (`us`, `eu`, ..., `global`) or None."""
         return _BEDROCK_MODEL_ID.match(self.model_id).group("geo")
 
     @property

@@ -20,6 +20,9 @@ def parse_settings(raw: Mapping[str, Any], source: str = "stack configuration") 
     data: dict[str, Any] = {}
     unknown = []
     for full_key, value in raw.items():
+        if not isinstance(full_key, str):
+            unknown.append(repr(full_key))
+            continue
         namespace, _, key = full_key.partition(":")
         if full_key == "aws:region":
             data["aws:region"] = value
@@ -59,6 +62,8 @@ def read_stack_file(path: Path) -> tuple[dict[str, Any], set[str]]:
         raise SettingsError(f"Stack file {path} not found; create it with `pulumi stack init`.") from None
     except yaml.YAMLError as err:
         raise SettingsError(f"Stack file {path} is not valid YAML: {err}") from None
+    if not isinstance(document, dict):
+        raise SettingsError(f"Stack file {path} must be a YAML mapping with a `config:` block, like Pulumi.dev.yaml.")
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise SettingsError(f"Stack file {path}: `config` must be a mapping of keys to values.")

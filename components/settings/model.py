@@ -17,6 +17,7 @@ from components.settings.apps import (
     OpenWebUISettings,
     SelfHostedModel,
 )
+from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.errors import bad_value
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 
@@ -45,7 +46,9 @@ class Settings(Section):
     network: NetworkSettings = NetworkSettings()
     cluster: ClusterSettings = ClusterSettings()
     neuron: NeuronSettings = NeuronSettings()
-    models: list[SelfHostedModel] = [SelfHostedModel(slug="llama3-2-1b")]
+    models: list[SelfHostedModel] = [
+        SelfHostedModel(name="llama-3.2-1b", hf_model_id="meta-llama/Llama-3.2-1B-Instruct", slug="llama3-2-1b")
+    ]
     bedrock_models: Optional[list[BedrockModel]] = None
     gateway: GatewaySettings = GatewaySettings()
     langfuse: LangfuseSettings = LangfuseSettings()
@@ -80,19 +83,54 @@ class Settings(Section):
             raise bad_value((), value, "a short lowercase name such as dev or prod")
         return value
 
+    @field_validator("pricing")
+    @classmethod
+    def _prices(cls, value: dict[str, float]) -> dict[str, float]:
+        for instance_type, price in value.items():
+            if not 0 <= price <= catalog.MAX_HOURLY_PRICE:
+                raise bad_value((instance_type,), price, f"an hourly price in USD from 0 to {catalog.MAX_HOURLY_PRICE:g}")
+        return value
+
     @model_validator(mode="after")
     def _cross_checks(self):
         if self.bedrock_models is None:
             object.__setattr__(self, "bedrock_models", default_bedrock_models(self.region))
         self._check_bedrock_geo()
+        self._check_partition()
+        self._check_zones()
         self._check_models()
+        self._check_neuron_capacity()
         return self
+
+    def _check_partition(self) -> None:
+        """Admin principals live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
+        partition = catalog.partition_for(self.region)
+        for i, arn in enumerate(self.cluster.admin_principals):
+            if arn.split(":")[1] != partition:
+                raise bad_value(
+                    ("cluster", "adminPrincipals", i), arn,
+                    f"an ARN in the {partition} partition of {self.region}: arn:{partition}:iam::<account>:role/<name>",
+                )
+
+    def _check_zones(self) -> None:
+        """Explicit availability zones are zones of the stack's region."""
+        for i, zone in enumerate(self.network.availability_zones or []):
+            if not re.fullmatch(re.escape(self.region) + "[a-z]", zone):
+                raise bad_value(
+                    ("network", "availabilityZones", i), zone,
+                    f"a zone of {self.region}: the region name and one letter, such as {self.region}a",
+                )
 
     def _check_bedrock_geo(self) -> None:
         names = [m.name for m in self.bedrock_models]
         for i, model in enumerate(self.bedrock_models):
             if names.count(model.name) > 1:
                 raise bad_value(("bedrockModels", i, "name"), model.name, "unique among bedrockModels")
+            if model.geo == catalog.GLOBAL_PROFILE_PREFIX and catalog.partition_for(self.region) != "aws":
+                raise bad_value(
+                    ("bedrockModels", i, "modelId"), model.model_id,
+                    f"a regional model or profile: global inference profiles are not offered in {self.region}",
+                )
             routes = catalog.BEDROCK_GEO_ROUTES.get(model.geo or "")
             if routes and self.region not in routes:
                 raise bad_value(
@@ -104,6 +142,13 @@ class Settings(Section):
     def _check_models(self) -> None:
         smallest = self.neuron.smallest_instance
         bedrock_names = {m.name for m in self.bedrock_models}
+        if not self.models and not self.bedrock_models:
+            raise bad_value("models", [], "at least one model in models or bedrockModels: the gateway would serve none")
+        if not self.models and self.neuron.desired_size + self.neuron.min_size > 0:
+            raise bad_value(
+                ("neuron", "desiredSize"), self.neuron.desired_size,
+                "0 (with minSize 0) when models is empty: a Neuron node would run, and be billed, with nothing to serve",
+            )
         seen: set[str] = set()
         for i, model in enumerate(self.models):
             if model.neuron_cores > smallest.neuron_cores:
@@ -112,6 +157,7 @@ class Settings(Section):
                     f"at most {smallest.neuron_cores}, the NeuronCores of one {smallest.name} node "
                     f"(neuron.instanceTypes); choose a larger instance type or fewer cores",
                 )
+            self._check_model_fits(i, model, smallest)
             for key in (model.name, model.service_name):
                 if key in seen or key in bedrock_names:
                     raise bad_value(("models", i, "name"), model.name, "unique across models and bedrockModels")
@@ -127,6 +173,28 @@ class Settings(Section):
                     f"required: model '{model.hf_model_id}' is gated on Hugging Face; "
                     "run `pulumi config set --secret hfToken hf_...`",
                 )
+
+    def _check_model_fits(self, i: int, model: SelfHostedModel, node: catalog.NeuronInstance) -> None:
+        """A model's pod must fit one node of the smallest Neuron type in the group."""
+        if cpu_millis(model.resources.cpu) > node.vcpus * 1000 or memory_bytes(model.resources.memory) > node.memory_gib * 2**30:
+            raise bad_value(
+                ("models", i, "resources"), f"cpu {model.resources.cpu}, memory {model.resources.memory}",
+                f"requests that fit one {node.name} node ({node.vcpus} vCPUs, {node.memory_gib} GiB), "
+                "or a larger type in neuron.instanceTypes",
+            )
+
+    def _check_neuron_capacity(self) -> None:
+        """The group runs desiredSize nodes (no cluster autoscaler): unless it idles at 0, they must
+        have the cores of every model replica, or some model servers never start."""
+        needed = sum(m.neuron_cores * m.replicas for m in self.models)
+        largest = max(catalog.NEURON_INSTANCES[t].neuron_cores for t in self.neuron.instance_types)
+        desired = self.neuron.desired_size
+        if desired > 0 and needed > desired * largest:
+            raise bad_value(
+                ("neuron", "desiredSize"), desired,
+                f"enough nodes for the models' {needed} NeuronCores (neuronCores x replicas); {desired} node(s) "
+                f"have at most {desired * largest}. Or set replicas: 0 on the models to keep idle",
+            )
 
     @property
     def cluster_name(self) -> str:
