@@ -121,7 +121,10 @@ def _image_registry(label: str, container: Mapping[str, Any], allowed: list[str]
         return  # k8s-image-tag reports a missing image
     registry = parse_image(image)[0]
     if not registry_allowed(registry, allowed):
-        yield f"{label} image {image!r} comes from {registry}, not an allowed registry {allowed}."
+        yield (
+            f"{label} image {image!r} comes from {registry}, not an allowed registry {allowed}. Fix: use an image "
+            "from an allowed registry, or allow this one in the policy pack config (allowedRegistries) if it is yours."
+        )
 
 
 def _secret_env_names(config: Mapping[str, Any], wl: Workload) -> tuple[re.Pattern, set[str]]:
