@@ -45,7 +45,7 @@ class Resources(Section):
     @classmethod
     def _cpu(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not 0 < _parsed(cpu_millis, value) <= MAX_CPU_MILLIS:
-            raise bad_value((), value, f"a CPU quantity above 0 and at most {MAX_CPU_MILLIS // 1000} such as 500m or 2")
+            raise bad_value((), value, f"a CPU quantity above 0 and at most {MAX_CPU_MILLIS // 1000}, such as 500m or 2")
         return value
 
     @field_validator("memory", "memory_limit")
