@@ -42,9 +42,10 @@ def bedrock_resource_arns(models: Sequence[BedrockModel], region: str, account_i
     for model in models:
         if model.geo:
             arns.append(f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/{model.model_id}")
-            regions = catalog.BEDROCK_GEO_ROUTES.get(model.geo, (region, ""))
+        if model.geo == catalog.GLOBAL_PROFILE_PREFIX:
+            regions: Sequence[str] = (region, "")  # "": the global foundation model's region-less ARN
         else:
-            regions = (region,)
+            regions = catalog.BEDROCK_GEO_ROUTES[model.geo] if model.geo else (region,)
         arns += [f"arn:{partition}:bedrock:{r}::foundation-model/{model.foundation_model_id}" for r in regions]
     return sorted(dict.fromkeys(arns))
 

@@ -190,7 +190,7 @@ class Cluster(pulumi.ComponentResource):
                 "labels": SYSTEM_NODE_LABELS,
                 "taints": [],
                 "tags": tags,
-                "partition": catalog.partition_for(args["region"]),
+                "partition": partition,
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=early),
         )

@@ -74,11 +74,3 @@ def test_subnet_in_both_lists_is_rejected():
             "existingPublicSubnetIds": ["subnet-0123abcd"],
         }})
 
-
-def test_existing_vpc_with_real_format_subnet_ids_is_reused(run_with):
-    private, public = ["subnet-0a1a1a1a", "subnet-0b2b2b2b2b2b2b2b2"], ["subnet-0c3c3c3c"]
-    run = run_with("dev", {"genai-platform:network": {
-        "existingVpcId": "vpc-0123456789abcdef0", "existingPrivateSubnetIds": private, "existingPublicSubnetIds": public,
-    }})
-    assert run.of_type("aws:ec2/subnet:Subnet") == []
-    assert run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["subnetIds"] == public + private

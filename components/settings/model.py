@@ -8,6 +8,7 @@ from typing import Optional
 from pydantic import Field, field_validator, model_validator
 
 from components import catalog
+from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.apps import (
     AccessSettings,
     AgentServerSettings,
@@ -17,7 +18,6 @@ from components.settings.apps import (
     OpenWebUISettings,
     SelfHostedModel,
 )
-from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.errors import bad_value
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 
@@ -144,7 +144,7 @@ class Settings(Section):
         bedrock_names = {m.name for m in self.bedrock_models}
         if not self.models and not self.bedrock_models:
             raise bad_value("models", [], "at least one model in models or bedrockModels: the gateway would serve none")
-        if not self.models and self.neuron.desired_size + self.neuron.min_size > 0:
+        if not self.models and self.neuron.desired_size > 0:  # minSize <= desiredSize already holds
             raise bad_value(
                 ("neuron", "desiredSize"), self.neuron.desired_size,
                 "0 (with minSize 0) when models is empty: a Neuron node would run, and be billed, with nothing to serve",
