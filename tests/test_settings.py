@@ -162,7 +162,7 @@ def test_stack_files_are_valid():
 def test_bad_stack_file_process_exits_without_traceback(tmp_path, project_dir):
     bad = tmp_path / "Pulumi.bad.yaml"
     bad.write_text(
-        "config:\n  aws:region: us-east-1\n  genai-platform:hfToken: hf_x\n"
+        "config:\n  aws:region: us-east-1\n  genai-platform:hfToken:\n    secure: v1:AAAA\n"
         "  genai-platform:neuron:\n    instanceTypes: [m5.large]\n"
     )
     proc = subprocess.run(

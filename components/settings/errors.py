@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from components.settings.keys import SECRET_CONFIG_KEYS, Suggestion, closest_key  # noqa: F401 - re-exported
+
 PROJECT = "genai-platform"
-SECRET_CONFIG_KEYS = ("hfToken",)
+HIDDEN = "<hidden>"
+_SECRET_LIKE = re.compile(r"token|secret|password|passwd|api_?key|credential", re.IGNORECASE)
 
 
 class SettingsError(Exception):
@@ -24,7 +28,8 @@ def bad_value(path: tuple[Any, ...] | str, value: Any, allowed: str) -> Pydantic
     """
     if isinstance(path, str):
         path = (path,)
-    return PydanticCustomError("bad_value", "{allowed}", {"path": path, "value": value, "allowed": allowed})
+    ctx = {"path": path, "value": value, "allowed": allowed}
+    return PydanticCustomError("bad_value", "{allowed}", ctx)
 
 
 def config_key(loc: Iterable[Any]) -> str:
@@ -49,31 +54,78 @@ def _cli_path(loc: list[Any]) -> str:
     return config_key(loc).split(":", 1)[1]
 
 
-def format_validation_error(err: ValidationError, source: str) -> str:
-    """Render every problem in `err` as `key = value: what is allowed. Fix: ...`."""
-    lines = [f"Invalid stack configuration in {source}:"]
+def header(source: str) -> str:
+    """The first line of every settings error."""
+    return f"Invalid stack configuration in {source}:"
+
+
+def line(key: str, shown: str, allowed: str, fix: str) -> str:
+    """One problem: `  key = value: what is allowed. Fix: command`."""
+    return f"  {key} = {shown}: {allowed}. Fix: {fix}"
+
+
+def plain_secret_line(key: str) -> str:
+    """A secret setting written in plain text (the value itself is never shown)."""
+    return line(
+        f"{PROJECT}:{key}", f"{HIDDEN} (plain text)",
+        "a secret: set it encrypted (a plain value is stored unencrypted in the stack file and its history; "
+        "rotate it if that file was shared or committed)",
+        f"pulumi config set --secret {key} <value>",
+    )
+
+
+def unknown_namespace_line(full_key: Any) -> str:
+    """A key outside this project's namespace (and not a provider's), with the closest project key."""
+    text = f"  {full_key}: unknown namespace; settings of this project are '{PROJECT}:<key>'"
+    namespace, sep, key = str(full_key).partition(":")
+    if sep and difflib.get_close_matches(namespace, [PROJECT], n=1, cutoff=0.75):
+        text += f" (did you mean {PROJECT}:{key}?)"
+    return text
+
+
+def validation_lines(err: ValidationError, root: Optional[type[BaseModel]] = None) -> list[str]:
+    """One `line()` per problem in `err`; `root` (the validated model) lets unknown keys name the closest valid key."""
+    lines = []
     for item in err.errors():
         loc = [p for p in item["loc"] if p != "__root__"]
         ctx = item.get("ctx") or {}
+        fix, fix_value = None, "<value>"
+        secret = bool(loc) and loc[0] in SECRET_CONFIG_KEYS
         if item["type"] == "bad_value":
             loc = loc + list(ctx["path"])
             value, allowed = ctx["value"], ctx["allowed"]
         elif item["type"] == "extra_forbidden":
-            value, allowed = item["input"], "unknown setting (check the spelling against README's settings table)"
+            suggestion = closest_key(root, loc) if root is not None else None
+            value, secret = item["input"], secret or _looks_secret(loc, suggestion)
+            allowed, fix = _unknown_key(loc, suggestion)
         elif item["type"] == "missing":
             value, allowed = None, "required"
         else:
             value, allowed = item.get("input"), item["msg"]
-        key = config_key(loc)
-        shown = "<not set>" if value is None else repr(value)
-        fix = (
-            f"pulumi config rm --path '{_cli_path(loc)}'"
-            if item["type"] == "extra_forbidden"
-            else f"pulumi config set --path '{_cli_path(loc)}' <value>"
-        )
+        shown = "<not set>" if value is None else (HIDDEN if secret else repr(value))
         if loc and loc[0] == "aws:region":
             fix = "pulumi config set aws:region <region>"
         elif loc and loc[0] in SECRET_CONFIG_KEYS:
             fix = f"pulumi config set --secret {loc[0]} <value>"
-        lines.append(f"  {key} = {shown}: {allowed}. Fix: {fix}")
-    return "\n".join(lines)
+        fix = fix or f"pulumi config set --path '{_cli_path(loc)}' {fix_value}"
+        lines.append(line(config_key(loc), shown, allowed, fix))
+    return lines
+
+
+def _looks_secret(loc: list[Any], suggestion: Optional[Suggestion]) -> bool:
+    """An unknown key whose value may be a credential (hftoken, apiToken, ...): its value is not shown."""
+    near_secret = suggestion is not None and len(loc) == 1 and suggestion.key in SECRET_CONFIG_KEYS
+    return near_secret or _SECRET_LIKE.search(str(loc[-1])) is not None
+
+
+def _unknown_key(loc: list[Any], suggestion: Optional[Suggestion]) -> tuple[str, str]:
+    """What to say about an unknown key at `loc`, and the command that fixes it."""
+    remove = f"pulumi config rm --path '{_cli_path(loc)}'"
+    if suggestion is None:
+        return "unknown setting (check the spelling against README's settings table)", remove
+    target = loc[:-1] + [suggestion.key]
+    allowed = f"unknown setting; the closest valid key is {config_key(target)}"
+    if suggestion.key in SECRET_CONFIG_KEYS:
+        return allowed, f"{remove}; pulumi config set --secret {suggestion.key} <value>"
+    set_path = _cli_path(target) + {"list": "[0]", "section": ".<key>"}.get(suggestion.shape, "")
+    return allowed, f"{remove}; pulumi config set --path '{set_path}' <value>"
