@@ -183,3 +183,35 @@ def test_every_key_of_every_section_is_found_from_a_typo():
             assert suggestion is not None and suggestion.key == key, (loc, key, _transpose(key), suggestion)
             checked += 1
     assert checked > 60
+
+
+# --- 17: duplicate slugs are reported at slug, as written --------------------------------------------
+
+SLUG_CASES = [
+    ("both-set", [{**LLAMA, "name": "a", "slug": "llama"}, {**LLAMA, "name": "b", "slug": "llama"}],
+     "genai-platform:models[1].slug = 'llama'", "models[0] sets the same slug"),
+    ("set-meets-derived", [{**LLAMA, "name": "llama-3"}, {**LLAMA, "name": "b", "slug": "llama-3"}],
+     "genai-platform:models[1].slug = 'llama-3'", "models[0] derives the same slug from its name 'llama-3'"),
+    ("both-derived", [{**LLAMA, "name": "Llama 3"}, {**LLAMA, "name": "llama-3"}],
+     "genai-platform:models[1].slug = <not set>",
+     "derived from the name 'llama-3' it would be 'llama-3', and models[0] derives the same slug from its name 'Llama 3'"),
+    ("invalid-as-written", [{**LLAMA, "name": "a", "slug": "Llama_3"}],
+     "genai-platform:models[0].slug = 'Llama_3'", "the Service is vllm-<slug>"),
+    ("too-long-as-written", [{**LLAMA, "name": "a", "slug": "x" * 59}],
+     f"genai-platform:models[0].slug = '{'x' * 59}'", "at most 58 characters"),
+]
+
+
+@pytest.mark.parametrize("models,shown,allowed", [c[1:] for c in SLUG_CASES], ids=[c[0] for c in SLUG_CASES])
+def test_slug_problems_name_the_slug_key_and_the_written_value(models, shown, allowed):
+    with pytest.raises(SettingsError) as err:
+        parse_settings({**BASE, "genai-platform:models": models})
+    line = problem(str(err.value), shown.split(" = ")[0])
+    assert line.startswith(f"  {shown}: ")
+    assert allowed in line
+    assert "vllm-Llama_3" not in line and ".name" not in line
+
+
+def test_duplicate_model_names_are_still_reported_at_name():
+    with pytest.raises(SettingsError, match=re.escape("genai-platform:models[1].name = 'a': unique across models")):
+        parse_settings({**BASE, "genai-platform:models": [{**LLAMA, "name": "a"}, {**LLAMA, "name": "a", "slug": "b"}]})

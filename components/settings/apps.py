@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from components import images
 from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.errors import bad_value
-from components.settings.infra import Section, dns_label
+from components.settings.infra import Section
 
 _IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
 
@@ -67,6 +67,7 @@ class Resources(Section):
 TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8, 16, 32)
 MAX_CPU_MILLIS = 192_000  # the largest nodes this platform runs have 192 vCPUs
 MAX_MEMORY_BYTES = 2 * 2**40
+MAX_SLUG = 63 - len("vllm-")  # the Service name vllm-<slug> is a DNS label of at most 63 characters
 
 
 def _parsed(parse, value: object) -> float:
@@ -125,10 +126,27 @@ class SelfHostedModel(Section):
 
     @model_validator(mode="after")
     def _slug(self):
-        slug = self.slug or re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
-        dns_label(f"vllm-{slug}", ("slug",))
+        if self.slug_written:  # reported as written, not as the Service name it makes
+            if len(self.slug) > MAX_SLUG or not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", self.slug):
+                raise bad_value(
+                    "slug", self.slug,
+                    f"lowercase letters, digits and '-', not starting or ending with '-', at most {MAX_SLUG} "
+                    "characters (the Service is vllm-<slug>, a DNS label)",
+                )
+            return self
+        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+        if not slug or len(slug) > MAX_SLUG:
+            raise bad_value(
+                "slug", None,
+                f"set when the name ({self.name!r}) does not shorten to 1-{MAX_SLUG} lowercase letters, digits and '-'",
+            )
         object.__setattr__(self, "slug", slug)
         return self
+
+    @property
+    def slug_written(self) -> bool:
+        """Whether the stack sets `slug` (otherwise it is derived from `name`)."""
+        return "slug" in self.model_fields_set
 
     @property
     def service_name(self) -> str:

@@ -149,7 +149,8 @@ class Settings(Section):
                 ("neuron", "desiredSize"), self.neuron.desired_size,
                 "0 (with minSize 0) when models is empty: a Neuron node would run, and be billed, with nothing to serve",
             )
-        seen: set[str] = set()
+        names: set[str] = set()
+        slugs: dict[str, int] = {}
         for i, model in enumerate(self.models):
             if model.neuron_cores > smallest.neuron_cores:
                 raise bad_value(
@@ -158,10 +159,12 @@ class Settings(Section):
                     f"(neuron.instanceTypes); choose a larger instance type or fewer cores",
                 )
             self._check_model_fits(i, model, smallest)
-            for key in (model.name, model.service_name):
-                if key in seen or key in bedrock_names:
-                    raise bad_value(("models", i, "name"), model.name, "unique across models and bedrockModels")
-                seen.add(key)
+            if model.name in names or model.name in bedrock_names:
+                raise bad_value(("models", i, "name"), model.name, "unique across models and bedrockModels")
+            names.add(model.name)
+            if model.slug in slugs:
+                self._duplicate_slug(i, model, slugs[model.slug])
+            slugs[model.slug] = i
             if model.fallback is not None and model.fallback not in bedrock_names:
                 raise bad_value(
                     ("models", i, "fallback"), model.fallback,
@@ -173,6 +176,21 @@ class Settings(Section):
                     f"required: model '{model.hf_model_id}' is gated on Hugging Face; "
                     "run `pulumi config set --secret hfToken hf_...`",
                 )
+
+    def _duplicate_slug(self, i: int, model: SelfHostedModel, first: int) -> None:
+        """Two models would share the Service vllm-<slug> (and its cache path): report the slug as written."""
+        other = self.models[first]
+        how = "sets the same slug" if other.slug_written else f"derives the same slug from its name {other.name!r}"
+        if model.slug_written:
+            raise bad_value(
+                ("models", i, "slug"), model.slug,
+                f"unique among models (each one is the Service vllm-<slug>): models[{first}] {how}",
+            )
+        raise bad_value(
+            ("models", i, "slug"), None,
+            f"a unique slug: derived from the name {model.name!r} it would be {model.slug!r}, and models[{first}] {how} "
+            f"(both would be the Service vllm-{model.slug})",
+        )
 
     def _check_model_fits(self, i: int, model: SelfHostedModel, node: catalog.NeuronInstance) -> None:
         """A model's pod must fit one node of the smallest Neuron type in the group."""
