@@ -215,3 +215,53 @@ def test_slug_problems_name_the_slug_key_and_the_written_value(models, shown, al
 def test_duplicate_model_names_are_still_reported_at_name():
     with pytest.raises(SettingsError, match=re.escape("genai-platform:models[1].name = 'a': unique across models")):
         parse_settings({**BASE, "genai-platform:models": [{**LLAMA, "name": "a"}, {**LLAMA, "name": "a", "slug": "b"}]})
+
+
+# --- 18: unquoted versions and other numbers in string settings ---------------------------------------
+
+def test_unquoted_eks_version_says_to_quote_it(tmp_path):
+    stack_file(tmp_path, SECURE_TOKEN + "  genai-platform:cluster:\n    version: 1.30\n")
+    with pytest.raises(SettingsError) as err:
+        load_stack_settings("typo", tmp_path)
+    line = problem(str(err.value), "genai-platform:cluster.version")
+    assert line.startswith("  genai-platform:cluster.version = 1.3: ")
+    assert 'write version: "1.30"' in line
+    assert f"use one of {', '.join(catalog.SUPPORTED_EKS_VERSIONS)}" in line
+
+
+def test_unquoted_supported_version_names_it_in_the_fix(tmp_path, monkeypatch):
+    """When the intended version is supported (a future 1.40 read as 1.4) the fix sets exactly it."""
+    monkeypatch.setattr(catalog, "SUPPORTED_EKS_VERSIONS", ("1.35", "1.40"))
+    stack_file(tmp_path, SECURE_TOKEN + "  genai-platform:cluster:\n    version: 1.40\n")
+    with pytest.raises(SettingsError) as err:
+        load_stack_settings("typo", tmp_path)
+    line = problem(str(err.value), "genai-platform:cluster.version")
+    assert 'write version: "1.40"' in line and "not supported" not in line
+    assert line.endswith("Fix: pulumi config set --path 'cluster.version' 1.40")
+
+
+def test_unquoted_version_that_reads_back_unchanged_is_accepted(tmp_path):
+    stack_file(tmp_path, SECURE_TOKEN + "  genai-platform:cluster:\n    version: 1.35\n")
+    assert load_stack_settings("typo", tmp_path).cluster.version == "1.35"
+
+
+def test_unquoted_version_stops_the_program_under_the_engine(tmp_path):
+    path = stack_file(tmp_path, SECURE_TOKEN + "  genai-platform:cluster:\n    version: 1.30\n", stack="dev")
+    with pytest.raises(pulumi.RunError, match=re.escape('write version: "1.30"')):
+        run_stack("dev", stack_file=path)
+
+
+@pytest.mark.parametrize("body,key,hint,fix", [
+    ("  genai-platform:cluster:\n    addonVersions:\n      vpc-cni: 1.20\n",
+     'genai-platform:cluster.addonVersions["vpc-cni"]', 'write vpc-cni: "1.20"',
+     """pulumi config set --path 'cluster.addonVersions["vpc-cni"]' 1.20"""),
+    ("  genai-platform:agentServer:\n    env:\n      PORT: 8080\n",
+     "genai-platform:agentServer.env.PORT", 'write PORT: "8080"',
+     "pulumi config set --path 'agentServer.env.PORT' --type string 8080"),
+], ids=["float-in-a-version-map", "integer-in-a-string-map"])
+def test_numbers_in_string_settings_say_to_quote_them(tmp_path, body, key, hint, fix):
+    stack_file(tmp_path, SECURE_TOKEN + body)
+    with pytest.raises(SettingsError) as err:
+        load_stack_settings("typo", tmp_path)
+    line = problem(str(err.value), key)
+    assert hint in line and line.endswith(f"Fix: {fix}")

@@ -20,15 +20,17 @@ class SettingsError(Exception):
     """The stack configuration is invalid; `str()` is the message to show the user."""
 
 
-def bad_value(path: tuple[Any, ...] | str, value: Any, allowed: str) -> PydanticCustomError:
+def bad_value(
+    path: tuple[Any, ...] | str, value: Any, allowed: str, fix_value: Optional[str] = None
+) -> PydanticCustomError:
     """An error for `path` (relative to the model being validated) with the allowed values.
 
     Raise it from a validator: the formatter joins `path` to the model's location so the
-    message names the full config key.
+    message names the full config key. `fix_value` replaces `<value>` in the suggested command.
     """
     if isinstance(path, str):
         path = (path,)
-    ctx = {"path": path, "value": value, "allowed": allowed}
+    ctx = {"path": path, "value": value, "allowed": allowed, "fix_value": fix_value}
     return PydanticCustomError("bad_value", "{allowed}", ctx)
 
 
@@ -94,12 +96,17 @@ def validation_lines(err: ValidationError, root: Optional[type[BaseModel]] = Non
         if item["type"] == "bad_value":
             loc = loc + list(ctx["path"])
             value, allowed = ctx["value"], ctx["allowed"]
+            fix_value = ctx.get("fix_value") or fix_value
         elif item["type"] == "extra_forbidden":
             suggestion = closest_key(root, loc) if root is not None else None
             value, secret = item["input"], secret or _looks_secret(loc, suggestion)
             allowed, fix = _unknown_key(loc, suggestion)
         elif item["type"] == "missing":
             value, allowed = None, "required"
+        elif item["type"] == "string_type" and _is_number(item.get("input")):
+            value, allowed = item["input"], quote_hint(loc[-1] if loc else "value", item["input"])
+            # `config set --path` stores integers as numbers, anything else as a string (`pulumi config set` docs)
+            fix_value = _as_written(value) if isinstance(value, float) else f"--type string {value}"
         else:
             value, allowed = item.get("input"), item["msg"]
         shown = "<not set>" if value is None else (HIDDEN if secret else repr(value))
@@ -129,3 +136,31 @@ def _unknown_key(loc: list[Any], suggestion: Optional[Suggestion]) -> tuple[str,
         return allowed, f"{remove}; pulumi config set --secret {suggestion.key} <value>"
     set_path = _cli_path(target) + {"list": "[0]", "section": ".<key>"}.get(suggestion.shape, "")
     return allowed, f"{remove}; pulumi config set --path '{set_path}' <value>"
+
+
+def unquoted_version(number: float, supported: Iterable[str]) -> PydanticCustomError:
+    """A version that YAML read as a number (`version: 1.30` is 1.3): quote it, and name a supported one."""
+    supported, written = list(supported), _as_written(number)
+    allowed = quote_hint("version", number)
+    if written not in supported:
+        allowed += f" ({written} is not supported either: use one of {', '.join(supported)})"
+    return bad_value((), number, allowed, fix_value=written if written in supported else supported[-1])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def quote_hint(name: Any, number: int | float) -> str:
+    """What to say about a string setting that YAML read as a number."""
+    written = _as_written(number)
+    if isinstance(number, float) and written != repr(number):
+        return (f"a string, but YAML reads an unquoted {written} as the number {number!r} (a trailing zero "
+                f'is lost); quote it: write {name}: "{written}"')
+    return f'a string, but YAML reads an unquoted {written} as a number; quote it: write {name}: "{written}"'
+
+
+def _as_written(number: int | float) -> str:
+    """How the user most likely wrote `number`: one decimal place (1.3) was two (1.30), as in versions."""
+    text = repr(number)
+    return f"{number:.2f}" if isinstance(number, float) and re.fullmatch(r"\d+\.\d", text) else text

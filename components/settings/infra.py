@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.alias_generators import to_camel
 
 from components import catalog
-from components.settings.errors import bad_value
+from components.settings.errors import bad_value, unquoted_version
 
 _IAM_PRINCIPAL_ARN = re.compile(
     r"^arn:aws(-us-gov|-cn)?:iam::\d{12}:(role|user)(/[\w+=,.@-]+)*/[\w+=,.@-]{1,128}$"
@@ -172,6 +172,8 @@ class ClusterSettings(Section):
     @field_validator("version", mode="before")
     @classmethod
     def _version(cls, value):
+        if isinstance(value, float) and str(value) not in catalog.SUPPORTED_EKS_VERSIONS:
+            raise unquoted_version(value, catalog.SUPPORTED_EKS_VERSIONS)
         value = str(value)
         if value not in catalog.SUPPORTED_EKS_VERSIONS:
             raise bad_value((), value, f"one of the supported EKS versions {', '.join(catalog.SUPPORTED_EKS_VERSIONS)}")
