@@ -124,6 +124,15 @@ def test_pod_identity_scope_is_checked_in_every_statement(dev, dev_reported):
                            edit_document("assumeRolePolicy", add_unscoped))
 
 
+def test_association_keeps_the_session_tags_the_trust_reads(dev, dev_reported):
+    assert_variant_reports(dev, dev_reported, "iam-pod-identity-scoped",
+                           "aws:eks/podIdentityAssociation:PodIdentityAssociation", "bedrock-genai-litellm",
+                           set_in(("disableSessionTags",), True))
+    records, _ = variant(dev, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "bedrock-genai-litellm",
+                         set_in(("disableSessionTags",), False))
+    assert only_new(dev_reported, records) == set()
+
+
 # --- S3 (the dev run's real buckets) -------------------------------------------------------
 
 BUCKET = "aws:s3/bucket:Bucket"

@@ -32,6 +32,7 @@ from .common import (
 )
 
 ROLE = "aws:iam/role:Role"
+POD_IDENTITY_ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 POLICY_PROPERTY_TYPES = {
     "aws:iam/rolePolicy:RolePolicy": "policy",
     "aws:iam/userPolicy:UserPolicy": "policy",
@@ -164,6 +165,15 @@ def scope_findings(document: Mapping[str, Any]) -> list[str]:
 
 
 def _pod_identity_scoped(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == POD_IDENTITY_ASSOCIATION:
+        # Without its session tags the AssumeRole request cannot meet a scoped trust: STS refuses it
+        if args.props.get("disableSessionTags") is True:
+            report_violation(
+                "Pod Identity association sets disableSessionTags: EKS then sends no eks-cluster-name / "
+                "kubernetes-namespace / kubernetes-service-account tags, and the role's scoped trust refuses "
+                "its pods. Keep session tags on (and scope the role instead of an association policy)."
+            )
+        return
     if args.resource_type != ROLE:
         return
     document = parse_policy_document(args.props.get("assumeRolePolicy"))
@@ -203,7 +213,8 @@ def policies() -> list[ResourceValidationPolicy]:
             name="iam-pod-identity-scoped",
             description=(
                 f"Roles trusted by {POD_IDENTITY_PRINCIPAL} name the cluster, namespace and service accounts "
-                "(aws:RequestTag/eks-cluster-name, kubernetes-namespace, kubernetes-service-account) in StringEquals."
+                "(aws:RequestTag/eks-cluster-name, kubernetes-namespace, kubernetes-service-account) in StringEquals; "
+                "associations keep the session tags those conditions read."
             ),
             enforcement_level=EnforcementLevel.MANDATORY,
             validate=_pod_identity_scoped,

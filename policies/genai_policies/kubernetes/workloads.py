@@ -80,11 +80,12 @@ class PlatformExemption:
     reason: str
     still_checked: Optional[Callable[[str, Mapping[str, Any]], Iterable[str]]] = None
 
-    def matches(self, wl: "Workload") -> bool:
+    def matches(self, wl: Workload) -> bool:
+        if (wl.kind, wl.namespace, wl.name) != (self.kind, self.namespace, self.name):
+            return False  # other workloads' images are not read (they may be unknown in preview)
         images = [container.get("image") for _, container in wl.containers()]
-        return (wl.kind, wl.namespace, wl.name) == (self.kind, self.namespace, self.name) and bool(images) and all(
-            isinstance(image, str) and image.startswith((self.image + ":", self.image + "@")) for image in images
-        )
+        pinned = (self.image + ":", self.image + "@")
+        return bool(images) and all(isinstance(image, str) and image.startswith(pinned) for image in images)
 
 
 def container_rule(
