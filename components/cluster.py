@@ -197,14 +197,17 @@ class Cluster(pulumi.ComponentResource):
 
         # Add-ons that run as pods: CoreDNS and the EBS CSI driver (its IAM through Pod Identity)
         self._addon(name, cluster_name, settings, "coredns", depends_on=[system_nodes])
+        # The add-on's controller runs as kube-system/ebs-csi-controller-sa (EKS User Guide,
+        # add-ons-aws-ebs-csi-driver); the add-on creates that Pod Identity association itself
+        ebs_csi_namespace, ebs_csi_account = "kube-system", "ebs-csi-controller-sa"
         ebs_csi = PodIdentityRole(
             f"{name}-ebs-csi", parent=self, cluster_name=cluster_name,
             managed_policy_arns=[catalog.managed_policy_arn(partition, "service-role/AmazonEBSCSIDriverPolicy")], tags=tags,
-            account_id=account_id,
+            account_id=account_id, addon_service_accounts=[(ebs_csi_namespace, ebs_csi_account)],
         )
         csi_addon = self._addon(
             name, cluster_name, settings, "aws-ebs-csi-driver", depends_on=[system_nodes],
-            pod_identity=[eks.AddonPodIdentityAssociationArgs(role_arn=ebs_csi.arn, service_account="ebs-csi-controller-sa")],
+            pod_identity=[eks.AddonPodIdentityAssociationArgs(role_arn=ebs_csi.arn, service_account=ebs_csi_account)],
         )
 
         # Kubernetes provider and the default encrypted gp3 StorageClass

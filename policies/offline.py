@@ -1,8 +1,9 @@
 """Run the policy pack against an offline `StackRun`, without the Pulumi CLI or a policy server.
 
     python -m policies.offline dev                # uses policies/config.dev.json when present
-    python -m policies.offline prod --config policies/config.prod.json
-    python -m policies.offline dev --no-config    # the pack's built-in defaults only
+    python -m policies.offline prod               # no config.prod.json: the pack's own defaults
+    python -m policies.offline dev --config my.json
+    python -m policies.offline dev --no-config    # the pack's own defaults only
 
 Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 invalid stack or pack config.
 

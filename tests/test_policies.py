@@ -41,7 +41,9 @@ def rules():
 
 @pytest.fixture(scope="session")
 def stack_configs():
-    return {stack: load_config(POLICIES_DIR / f"config.{stack}.json") for stack in STACKS}
+    """Each stack's pack config as the CLI would get it: its file, or None (the pack's own defaults)."""
+    paths = {stack: POLICIES_DIR / f"config.{stack}.json" for stack in STACKS}
+    return {stack: load_config(path) if path.exists() else None for stack, path in paths.items()}
 
 
 # --- the pack ------------------------------------------------------------------------------
@@ -119,19 +121,20 @@ def test_public_endpoint_is_advisory_in_dev_and_mandatory_in_prod(rules, stack_c
         assert others == {EnforcementLevel.MANDATORY}
 
 
-def test_config_files_document_the_probe_allowlist(rules, stack_configs):
-    for stack, config in stack_configs.items():
-        exemptions = resolve_config(rules, config)["k8s-container-probes"].properties["exemptions"]
-        assert [(e["kind"], e["namespace"], e["name"]) for e in exemptions] == [
-            ("DaemonSet", "kube-system", "neuron-device-plugin")
-        ], stack
-        assert all(len(e["reason"]) > 20 for e in exemptions)
+def test_config_files_hold_only_per_stack_choices(rules):
+    """The platform's exemptions live in the pack: a stack file only states what differs by stack."""
+    files = sorted(POLICIES_DIR.glob("config.*.json"))
+    assert [f.name for f in files] == ["config.dev.json"]
+    for path in files:
+        assert "exemptions" not in path.read_text(), path.name
+        resolve_config(rules, load_config(path))  # and it is valid
 
 
 def test_schema_defaults_apply_without_config(rules):
     settings = resolve_config(rules, None)
     assert "public.ecr.aws" in settings["k8s-image-registry"].properties["allowedRegistries"]
     assert settings["k8s-container-security-context"].properties["exemptions"] == []
+    assert settings["k8s-container-probes"].properties["exemptions"] == []
 
 
 def test_all_sets_every_level_and_a_policy_entry_overrides_it(rules):
@@ -171,6 +174,13 @@ def test_stack_has_no_mandatory_violation(stack, stack_runs, stack_configs):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_the_pack_without_config_passes_the_program(stack, stack_runs):
+    """What CI, `pulumi preview --policy-pack policies` and a new stack get: the pack's own defaults."""
+    report = evaluate(stack_runs[stack], None)
+    assert [(v.policy_name, v.urn, v.message) for v in report.mandatory] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_stack_rules_see_the_real_resources(stack, stack_runs):
     """Guard against rules that pass because they look at nothing: the types they check exist."""
     types = {r.type for r in stack_runs[stack].resources if r.custom}
@@ -181,14 +191,15 @@ def test_stack_rules_see_the_real_resources(stack, stack_runs):
     } <= types
 
 
-def test_device_plugin_probe_exemption_is_reported_not_silent(stack_runs, stack_configs):
-    report = evaluate(stack_runs["dev"], stack_configs["dev"])
-    exempt = [n for n in report.not_applicable if n.policy_name == "k8s-container-probes"]
-    assert len(exempt) == 1 and "neuron-device-plugin" in exempt[0].urn
-    assert "no HTTP endpoint" in exempt[0].reason
-    # without the allowlist entry the device plugin violates the probe rule
-    bare = evaluate(stack_runs["dev"], {"k8s-container-probes": {"exemptions": []}})
-    assert any(v.policy_name == "k8s-container-probes" and "neuron-device-plugin" in v.urn for v in bare.mandatory)
+def test_device_plugin_exemptions_are_the_packs_and_reported_not_silent(stack_runs):
+    report = evaluate(stack_runs["dev"], None)
+    exempt = {n.policy_name: n for n in report.not_applicable}
+    assert set(exempt) == {"k8s-container-probes", "k8s-container-security-context"}
+    assert all("neuron-device-plugin" in n.urn for n in exempt.values())
+    assert "no HTTP endpoint" in exempt["k8s-container-probes"].reason
+    assert "runs as root" in exempt["k8s-container-security-context"].reason
+    # a config allowlist adds to the pack's exemptions, it cannot drop them
+    assert evaluate(stack_runs["dev"], {"k8s-container-probes": {"exemptions": []}}).mandatory == []
 
 
 # --- the runner is the analyzer ------------------------------------------------------------
@@ -269,7 +280,7 @@ def _broken_dev(run: StackRun) -> StackRun:
 
 def test_offline_runner_matches_the_real_analyzer_servicer(stack_runs, stack_configs, rules):
     broken = _broken_dev(stack_runs["dev"])
-    config = {**stack_configs["dev"], "k8s-image-registry": {"allowedRegistries": ["public.ecr.aws", "ghcr.io"]}}
+    config = {**(stack_configs["dev"] or {}), "k8s-image-registry": {"allowedRegistries": ["public.ecr.aws", "ghcr.io"]}}
     offline_found = {(v.policy_name, v.enforcement_level, v.urn, v.message) for v in evaluate(broken, config).violations}
     assert _through_servicer(broken, config, rules) == offline_found
     assert {v[0] for v in offline_found} >= {

@@ -85,6 +85,54 @@ def test_pod_identity_trust(dev, dev_reported, edit):
     assert_variant_reports(dev, dev_reported, "iam-pod-identity-trust", ROLE, "bedrock", change)
 
 
+def scope_condition(edit: Callable[[dict], None]) -> Callable[[dict], None]:
+    """Edit the first statement's Condition block (a copy of the program's own)."""
+    def change(document: dict) -> None:
+        edit(document["Statement"][0]["Condition"])
+    return change
+
+
+def move_to_string_like(condition: dict) -> None:
+    condition["StringLike"] = {k: condition["StringEquals"].pop(k) for k in list(condition["StringEquals"])
+                               if k.startswith("aws:RequestTag/")}
+
+
+@covers("iam-pod-identity-scoped")
+@pytest.mark.parametrize("role", ["bedrock", "ebs-csi"])
+@pytest.mark.parametrize("edit", [
+    # only the account: any association in the account could use the role
+    scope_condition(lambda c: c.update(StringEquals={"aws:SourceAccount": c["StringEquals"]["aws:SourceAccount"]})),
+    scope_condition(lambda c: c["StringEquals"].pop("aws:RequestTag/eks-cluster-name")),
+    scope_condition(lambda c: c["StringEquals"].pop("aws:RequestTag/kubernetes-namespace")),
+    scope_condition(lambda c: c["StringEquals"].pop("aws:RequestTag/kubernetes-service-account")),
+    scope_condition(lambda c: c["StringEquals"].update({"aws:RequestTag/kubernetes-service-account": []})),
+    scope_condition(lambda c: c["StringEquals"].update({"aws:RequestTag/eks-cluster-name": ""})),
+    scope_condition(move_to_string_like),  # StringLike would take wildcards: exact names only
+    first_statement(Condition=DELETE),
+])
+def test_pod_identity_trust_is_scoped(dev, dev_reported, role, edit):
+    change = edit_document("assumeRolePolicy", edit)
+    assert_variant_reports(dev, dev_reported, "iam-pod-identity-scoped", ROLE, role, change)
+
+
+def test_pod_identity_scope_is_checked_in_every_statement(dev, dev_reported):
+    """A second, unscoped statement for the pods principal opens the role whatever the first says."""
+    def add_unscoped(document: dict) -> None:
+        document["Statement"].append({"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                                      "Action": ["sts:AssumeRole", "sts:TagSession"]})
+    assert_variant_reports(dev, dev_reported, "iam-pod-identity-scoped", ROLE, "bedrock",
+                           edit_document("assumeRolePolicy", add_unscoped))
+
+
+def test_association_keeps_the_session_tags_the_trust_reads(dev, dev_reported):
+    assert_variant_reports(dev, dev_reported, "iam-pod-identity-scoped",
+                           "aws:eks/podIdentityAssociation:PodIdentityAssociation", "bedrock-genai-litellm",
+                           set_in(("disableSessionTags",), True))
+    records, _ = variant(dev, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "bedrock-genai-litellm",
+                         set_in(("disableSessionTags",), False))
+    assert only_new(dev_reported, records) == set()
+
+
 # --- S3 (the dev run's real buckets) -------------------------------------------------------
 
 BUCKET = "aws:s3/bucket:Bucket"

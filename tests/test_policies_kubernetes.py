@@ -58,20 +58,50 @@ def test_container_probes(probe):
                 workload(initContainers=[init]))
 
 
-def test_probe_allowlist_is_explicit_and_reported(dev):
-    plugin = workload("DaemonSet", name="neuron-device-plugin", namespace="kube-system",
-                      containers=[container(livenessProbe=DELETE, readinessProbe=DELETE)])
-    report = evaluate([plugin])  # the schema default lists the device plugin
+PLUGIN_IMAGE = "public.ecr.aws/neuron/neuron-device-plugin:2.29.16.0"
+
+
+def device_plugin(namespace: str = "kube-system", image: str = PLUGIN_IMAGE, **context) -> ResourceRecord:
+    """A DaemonSet like the Neuron device plugin the platform runs: no probes, root (unless `context`)."""
+    return workload("DaemonSet", name="neuron-device-plugin", namespace=namespace, containers=[container(
+        image=image, livenessProbe=DELETE, readinessProbe=DELETE,
+        securityContext={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, **context})])
+
+
+def test_the_pack_exempts_the_device_plugin_and_says_why():
+    plugin = device_plugin()
+    report = evaluate([plugin])  # no config: the pack's own exemptions
     assert report.violations == []
-    assert [(n.policy_name, n.urn) for n in report.not_applicable] == [("k8s-container-probes", plugin.urn)]
-    # an unlisted kube-system DaemonSet, or the same name elsewhere, is not exempt
-    other = workload("DaemonSet", name="node-agent", namespace="kube-system",
+    assert {(n.policy_name, n.urn) for n in report.not_applicable} == {
+        ("k8s-container-probes", plugin.urn), ("k8s-container-security-context", plugin.urn)}
+    assert all("exempt by the pack" in n.reason for n in report.not_applicable)
+    # by digest too; and a config allowlist cannot take the platform's exemption away
+    assert evaluate([device_plugin(image=PLUGIN_IMAGE.split(":")[0] + "@sha256:" + "a" * 64)]).violations == []
+    assert evaluate([plugin], {"k8s-container-probes": {"exemptions": []}}).violations == []
+
+
+@pytest.mark.parametrize("look_alike, rules", [
+    # the same name running another image, or in another namespace, is held to every rule
+    (device_plugin(image="ghcr.io/example/neuron-device-plugin:1.0"),
+     {"k8s-container-probes", "k8s-container-security-context"}),
+    (device_plugin(namespace="genai"), {"k8s-container-probes", "k8s-container-security-context"}),
+    # the root exemption keeps privilege escalation forbidden
+    (device_plugin(allowPrivilegeEscalation=True), {"k8s-container-security-context"}),
+])
+def test_the_device_plugin_exemption_is_narrow(look_alike, rules):
+    assert rules_of(reported([look_alike])) == rules
+
+
+def test_probe_allowlist_in_config_is_explicit_and_reported():
+    agent = workload("DaemonSet", name="node-agent", namespace="kube-system",
                      containers=[container(livenessProbe=DELETE, readinessProbe=DELETE)])
-    same_name = workload("DaemonSet", name="neuron-device-plugin", namespace="genai",
-                         containers=[container(livenessProbe=DELETE, readinessProbe=DELETE)])
-    assert rules_of(reported([other])) == rules_of(reported([same_name])) == {"k8s-container-probes"}
-    # an empty allowlist exempts nothing
-    assert rules_of(reported([plugin], {"k8s-container-probes": {"exemptions": []}})) == {"k8s-container-probes"}
+    assert rules_of(reported([agent])) == {"k8s-container-probes"}
+    config = {"k8s-container-probes": {"exemptions": [{
+        "kind": "DaemonSet", "namespace": "kube-system", "name": "node-agent", "reason": "serves only a Unix socket"}]}}
+    report = evaluate([agent], config)
+    assert report.violations == []
+    assert [(n.policy_name, n.urn) for n in report.not_applicable] == [("k8s-container-probes", agent.urn)]
+    assert "exempt by pack config: serves only a Unix socket" in report.not_applicable[0].reason
 
 
 @covers("k8s-container-security-context")

@@ -9,9 +9,9 @@ import sys
 import yaml
 
 
-def _preview(project_dir, stack_file, out):
+def _preview(project_dir, stack_file, out, stack="dev"):
     return subprocess.run(
-        [sys.executable, "-m", "tools.preview", "dev", "--stack-file", str(stack_file), "--out", str(out)],
+        [sys.executable, "-m", "tools.preview", stack, "--stack-file", str(stack_file), "--out", str(out)],
         cwd=project_dir, capture_output=True, text=True, timeout=300,
     )
 
@@ -37,3 +37,16 @@ def test_mandatory_violation_fails_the_preview(project_dir, tmp_path):
     assert {v["policy"] for v in results["mandatory"]} == {"k8s-image-registry"}
     assert "quay.io/example/litellm:v1.0.0" in results["mandatory"][0]["message"]
     assert "[mandatory] k8s-image-registry" in proc.stdout
+
+
+def test_a_new_stack_passes_with_the_packs_own_defaults(project_dir, tmp_path):
+    """A `staging` stack (dev's settings) with no policies/config.staging.json: no file to copy first."""
+    assert not (project_dir / "policies" / "config.staging.json").exists()
+    stack_file = tmp_path / "Pulumi.staging.yaml"
+    stack_file.write_text((project_dir / "Pulumi.dev.yaml").read_text())
+    proc = _preview(project_dir, stack_file, tmp_path / "out", stack="staging")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    results = json.loads((tmp_path / "out" / "policy.json").read_text())
+    assert results["config"] is None and results["mandatory"] == []
+    assert {n["policy"] for n in results["notApplicable"]} == {"k8s-container-probes", "k8s-container-security-context"}
+    assert "pack config: built-in defaults" in proc.stdout

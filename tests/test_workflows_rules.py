@@ -6,7 +6,9 @@ full commit SHA, prod deploys only after dev behind an environment, OIDC where A
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from workflow_files import (
     PREVIEW_WORKFLOW,
     REPO_ROOT,
     WORKFLOW_FILES,
+    WORKFLOWS_DIR,
     job_steps,
     load_workflow,
     permission_values,
@@ -262,3 +265,43 @@ def test_aws_is_only_reached_through_oidc(path: Path) -> None:
             assert (job.get("permissions") or {}).get("id-token") == "write", (
                 f"{path.name}: job {job_id!r} assumes an AWS role without id-token: write"
             )
+
+
+def _pulumi_steps() -> list[tuple[str, str, dict, list[dict]]]:
+    """(workflow, job id, pulumi/actions step, the job's steps) for every pulumi/actions step."""
+    found = []
+    for path in (PREVIEW_WORKFLOW, DEPLOY_WORKFLOW):
+        for job_id, job in load_workflow(path)["jobs"].items():
+            for step in job["steps"]:
+                if str(step.get("uses", "")).startswith("pulumi/actions@"):
+                    found.append((path.name, job_id, step, job["steps"]))
+    return found
+
+
+def _stacks_of(step: dict, workflow: str) -> list[str]:
+    stack = step["with"]["stack-name"]
+    if stack == "${{ matrix.stack }}":
+        return load_workflow(WORKFLOWS_DIR / workflow)["jobs"]["preview"]["strategy"]["matrix"]["stack"]
+    return [stack]
+
+
+@pytest.mark.parametrize("workflow, job_id, pulumi, steps", _pulumi_steps(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_pulumi_runs_the_pack_with_the_stacks_config(workflow, job_id, pulumi, steps, tmp_path):
+    """The pack runs with policies/config.<stack>.json when the stack has one, and with the pack's
+    own defaults when it has none (a new stack needs no file). pulumi/actions' input is
+    `policyPackConfigs` (action.yml), one path per --policy-pack."""
+    assert pulumi["with"]["policyPacks"] == "policies"
+    match = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outputs\.path \}\}", pulumi["with"].get("policyPackConfigs", ""))
+    assert match, f"{workflow}:{job_id}: pass the stack's pack config (policyPackConfigs)"
+    finder = next(s for s in steps if s.get("id") == match.group(1))
+    assert steps.index(finder) < steps.index(pulumi)
+    assert finder["env"]["STACK"] == pulumi["with"]["stack-name"]
+    for stack in [*_stacks_of(pulumi, workflow), "staging"]:
+        output = tmp_path / f"{stack}.out"
+        output.write_text("")
+        subprocess.run(["bash", "-e", "-c", finder["run"]], cwd=REPO_ROOT, check=True,
+                       env={**os.environ, "STACK": stack, "GITHUB_OUTPUT": str(output)})
+        config = REPO_ROOT / "policies" / f"config.{stack}.json"
+        expected = f"path=policies/config.{stack}.json\n" if config.exists() else ""
+        assert output.read_text() == expected, (workflow, job_id, stack)

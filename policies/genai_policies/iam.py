@@ -1,4 +1,5 @@
-"""IAM rules: no wildcard grants in the program's own policies; Pod Identity roles trust only pods.
+"""IAM rules: no wildcard grants in the program's own policies; Pod Identity roles trust only pods,
+and only the pods of named service accounts on one cluster.
 
 Documents checked: `aws:iam/rolePolicy`, `userPolicy`, `groupPolicy` and `policy` (`policy`),
 `aws:iam/role` (`inlinePolicies[].policy`, and the actions of `assumeRolePolicy`). AWS managed
@@ -31,6 +32,7 @@ from .common import (
 )
 
 ROLE = "aws:iam/role:Role"
+POD_IDENTITY_ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 POLICY_PROPERTY_TYPES = {
     "aws:iam/rolePolicy:RolePolicy": "policy",
     "aws:iam/userPolicy:UserPolicy": "policy",
@@ -40,6 +42,13 @@ POLICY_PROPERTY_TYPES = {
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 POD_IDENTITY_ACTIONS = frozenset({"sts:AssumeRole", "sts:TagSession"})
+# Session tags EKS Pod Identity adds to its AssumeRole request (EKS User Guide "pod-id-abac"); a
+# trust scoped by them (EKS User Guide "pod-id-role") admits only that cluster's named service accounts
+POD_IDENTITY_SCOPE_KEYS = (
+    "aws:RequestTag/eks-cluster-name",
+    "aws:RequestTag/kubernetes-namespace",
+    "aws:RequestTag/kubernetes-service-account",
+)
 
 _WILDCARD_ACTION = re.compile(r"^(\*|[^:]*:\*)$")
 
@@ -133,6 +142,52 @@ def _pod_identity_trust(args: ResourceValidationArgs, report_violation: ReportVi
         )
 
 
+def _names_something(value: Any) -> bool:
+    """A condition value that is one or more non-empty strings."""
+    values = as_list(value)
+    return bool(values) and all(isinstance(v, str) and v for v in values)
+
+
+def scope_findings(document: Mapping[str, Any]) -> list[str]:
+    """The Allow statements for the Pod Identity principal that lack an exact (`StringEquals`,
+    non-empty) value for one of the cluster / namespace / service-account session tags."""
+    findings = []
+    for i, statement in enumerate(statements(document)):
+        if statement.get("Effect", "Allow") != "Allow" or ("Service", POD_IDENTITY_PRINCIPAL) not in principals(statement):
+            continue
+        condition = statement.get("Condition")
+        exact = condition.get("StringEquals") if is_map(condition) else None
+        exact = exact if is_map(exact) else {}
+        missing = [key for key in POD_IDENTITY_SCOPE_KEYS if not _names_something(exact.get(key))]
+        if missing:
+            findings.append(f"Statement[{i}] has no StringEquals value for {missing}")
+    return findings
+
+
+def _pod_identity_scoped(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == POD_IDENTITY_ASSOCIATION:
+        # Without its session tags the AssumeRole request cannot meet a scoped trust: STS refuses it
+        if args.props.get("disableSessionTags") is True:
+            report_violation(
+                "Pod Identity association sets disableSessionTags: EKS then sends no eks-cluster-name / "
+                "kubernetes-namespace / kubernetes-service-account tags, and the role's scoped trust refuses "
+                "its pods. Keep session tags on (and scope the role instead of an association policy)."
+            )
+        return
+    if args.resource_type != ROLE:
+        return
+    document = parse_policy_document(args.props.get("assumeRolePolicy"))
+    if document is None or not names_pod_identity(document):
+        return
+    findings = scope_findings(document)
+    if findings:
+        report_violation(
+            f"Pod Identity role trust is not scoped: {'; '.join(findings)}. Without them any Pod Identity "
+            "association in the account may use the role: name the cluster, the namespace and the service "
+            f"accounts ({', '.join(POD_IDENTITY_SCOPE_KEYS)}) in a StringEquals condition."
+        )
+
+
 def policies() -> list[ResourceValidationPolicy]:
     """The IAM rules."""
     return [
@@ -153,5 +208,15 @@ def policies() -> list[ResourceValidationPolicy]:
             ),
             enforcement_level=EnforcementLevel.MANDATORY,
             validate=_pod_identity_trust,
+        ),
+        ResourceValidationPolicy(
+            name="iam-pod-identity-scoped",
+            description=(
+                f"Roles trusted by {POD_IDENTITY_PRINCIPAL} name the cluster, namespace and service accounts "
+                "(aws:RequestTag/eks-cluster-name, kubernetes-namespace, kubernetes-service-account) in StringEquals; "
+                "associations keep the session tags those conditions read."
+            ),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            validate=_pod_identity_scoped,
         ),
     ]

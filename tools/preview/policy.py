@@ -8,7 +8,8 @@ from tools.offline.records import StackRun
 
 
 def policy_results(run: StackRun) -> dict[str, Any]:
-    """Run every rule of `policies/` with the stack's pack config (`policies/config.<stack>.json`)."""
+    """Run every rule of `policies/` with the stack's pack config (`policies/config.<stack>.json`),
+    or with the pack's own defaults when the stack has none (as CI runs it)."""
     from policies.offline import evaluate  # noqa: PLC0415 - pulumi_policy loads only when previewing
     from policies.offline_config import config_path_for, load_config  # noqa: PLC0415
 

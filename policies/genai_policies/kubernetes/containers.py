@@ -14,7 +14,7 @@ from pulumi_policy import (
 )
 
 from ..common import as_list, dig, exemptions_schema, has_key, is_map, known_or
-from .workloads import Workload, container_rule
+from .workloads import PlatformExemption, Workload, container_rule
 
 DEFAULT_ALLOWED_REGISTRIES = [
     "public.ecr.aws",
@@ -27,14 +27,31 @@ DOCKER_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
 DEFAULT_FORBIDDEN_TAGS = ["latest"]
 DEFAULT_SECRET_ENV_PATTERN = r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|DATABASE_URL|_AUTH"
 
-# The Neuron device plugin serves no HTTP endpoint to probe: documented in the pack config
-DEVICE_PLUGIN_PROBE_EXEMPTION = {
-    "kind": "DaemonSet",
-    "namespace": "kube-system",
-    "name": "neuron-device-plugin",
-    "reason": "Upstream Neuron device plugin: a gRPC socket on the node, no HTTP endpoint to probe; "
+# The platform's own exemptions (the pack's, not a stack's): the upstream Neuron device plugin, as
+# components/neuron_device_plugin.py runs it from AWS's public ECR repository
+NEURON_DEVICE_PLUGIN = {"kind": "DaemonSet", "namespace": "kube-system", "name": "neuron-device-plugin",
+                        "image": "public.ecr.aws/neuron/neuron-device-plugin"}
+DEVICE_PLUGIN_PROBE_EXEMPTION = PlatformExemption(
+    **NEURON_DEVICE_PLUGIN,
+    reason="Upstream Neuron device plugin: a gRPC socket on the node, no HTTP endpoint to probe; "
     "the kubelet re-registers it when it restarts.",
-}
+)
+
+
+def _no_privilege_escalation(label: str, container: Mapping[str, Any]) -> Iterator[str]:
+    if (container.get("securityContext") or {}).get("allowPrivilegeEscalation") is not False:
+        yield f"{label}: securityContext.allowPrivilegeEscalation is not false (the pack's root exemption keeps this)."
+
+
+# A device plugin serves its gRPC socket from the root-owned hostPath /var/lib/kubelet/device-plugins;
+# the kubelet's plugin guide says creating a socket in such a root-owned plugin directory requires
+# running as root (kubernetes/kubernetes pkg/kubelet/pluginmanager/pluginwatcher/README.md)
+DEVICE_PLUGIN_ROOT_EXEMPTION = PlatformExemption(
+    **NEURON_DEVICE_PLUGIN,
+    reason="Upstream Neuron device plugin runs as root: it creates its registration socket in the root-owned "
+    "hostPath /var/lib/kubelet/device-plugins on the node. Privilege escalation stays forbidden.",
+    still_checked=_no_privilege_escalation,
+)
 
 
 def _resources(label: str, container: Mapping[str, Any]) -> Iterator[str]:
@@ -151,6 +168,10 @@ def _env_secrets(label: str, container: Mapping[str, Any], names: tuple[re.Patte
             yield f"{label} reads {name} from a ConfigMap: keep it in a Secret (valueFrom.secretKeyRef)."
 
 
+def _exemptions_config(description: str) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={"exemptions": {**exemptions_schema(description), "default": []}})
+
+
 def policies() -> list:
     """The container rules."""
     return [
@@ -163,36 +184,29 @@ def policies() -> list:
         ResourceValidationPolicy(
             name="k8s-container-probes",
             description=(
-                "Every (non-init) container has a livenessProbe and a readinessProbe; kube-system DaemonSets "
-                "without an HTTP endpoint are exempt only through the pack config allowlist."
+                "Every (non-init) container has a livenessProbe and a readinessProbe; the pack exempts the Neuron "
+                "device plugin (no HTTP endpoint), other kube-system DaemonSets only through the config allowlist."
             ),
             enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=PolicyConfigSchema(
-                properties={
-                    "exemptions": {
-                        **exemptions_schema(
-                            "kube-system DaemonSets exempt from the probe rule, each with the reason "
-                            "(e.g. an upstream agent that serves no HTTP endpoint)."
-                        ),
-                        "default": [DEVICE_PLUGIN_PROBE_EXEMPTION],
-                    }
-                }
+            config_schema=_exemptions_config(
+                "Your kube-system DaemonSets exempt from the probe rule, each with the reason (e.g. an upstream "
+                "agent that serves no HTTP endpoint). The platform's own exemptions are built into the pack."
             ),
-            validate=container_rule(_probes, init=False, exemptions=[DEVICE_PLUGIN_PROBE_EXEMPTION]),
+            validate=container_rule(_probes, init=False, exemptions=True, platform=[DEVICE_PLUGIN_PROBE_EXEMPTION]),
         ),
         ResourceValidationPolicy(
             name="k8s-container-security-context",
-            description="Every container runs as non-root (container or pod level) with allowPrivilegeEscalation false.",
-            enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=PolicyConfigSchema(
-                properties={
-                    "exemptions": {
-                        **exemptions_schema("kube-system DaemonSets that must run as root, each with the reason."),
-                        "default": [],
-                    }
-                }
+            description=(
+                "Every container runs as non-root (container or pod level) with allowPrivilegeEscalation false; the "
+                "pack lets the Neuron device plugin run as root, other kube-system DaemonSets only through the config."
             ),
-            validate=container_rule(_security_context, _pod_non_root, exemptions=[]),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=_exemptions_config(
+                "Your kube-system DaemonSets that must run as root, each with the reason. The platform's own "
+                "exemptions are built into the pack."
+            ),
+            validate=container_rule(_security_context, _pod_non_root, exemptions=True,
+                                    platform=[DEVICE_PLUGIN_ROOT_EXEMPTION]),
         ),
         ResourceValidationPolicy(
             name="k8s-image-tag",
