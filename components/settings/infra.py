@@ -266,6 +266,11 @@ class NeuronSettings(NodeScaling):
         return value
 
     @property
+    def launched_instance(self) -> tuple[catalog.NeuronInstance, str]:
+        """The type the group's nodes are sized as (first for ON_DEMAND, smallest for SPOT) and why."""
+        return catalog.launched_neuron_type(self.instance_types, self.capacity_type)
+
+    @property
     def smallest_instance(self) -> catalog.NeuronInstance:
         """The type with the fewest NeuronCores: a pod may land on any type in the group."""
         return min((catalog.NEURON_INSTANCES[t] for t in self.instance_types), key=lambda i: i.neuron_cores)
