@@ -246,6 +246,9 @@ class NeuronSettings(NodeScaling):
 
     instance_types: list[str] = ["inf2.xlarge"]
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    # The one AZ of the group: the model cache is a zonal (EBS) volume, and a group that spans AZs
+    # would bring a node up where the volume cannot attach. Default: the network's first AZ.
+    availability_zone: Optional[str] = None
     disk_gib: int = Field(default=200, ge=100, le=2000)
     min_size: int = Field(default=0, ge=0, le=MAX_NODES_PER_GROUP)
     max_size: int = Field(default=2, ge=1, le=MAX_NODES_PER_GROUP)

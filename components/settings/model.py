@@ -113,13 +113,27 @@ class Settings(Section):
                 )
 
     def _check_zones(self) -> None:
-        """Explicit availability zones are zones of the stack's region."""
+        """Explicit availability zones are zones of the stack's region; the Neuron group's zone is
+        one of the network's (the AZs of existing subnets are checked when the program runs)."""
         for i, zone in enumerate(self.network.availability_zones or []):
             if not re.fullmatch(re.escape(self.region) + "[a-z]", zone):
                 raise bad_value(
                     ("network", "availabilityZones", i), zone,
                     f"a zone of {self.region}: the region name and one letter, such as {self.region}a",
                 )
+        zone = self.neuron.availability_zone
+        if zone is None:
+            return
+        if not re.fullmatch(re.escape(self.region) + "[a-z]", zone):
+            raise bad_value(
+                ("neuron", "availabilityZone"), zone,
+                f"a zone of {self.region}: the region name and one letter, such as {self.region}a",
+            )
+        if self.network.availability_zones and zone not in self.network.availability_zones:
+            raise bad_value(
+                ("neuron", "availabilityZone"), zone,
+                f"one of the network's zones (network.availabilityZones): {', '.join(self.network.availability_zones)}",
+            )
 
     def _check_bedrock_geo(self) -> None:
         names = [m.name for m in self.bedrock_models]
