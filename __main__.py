@@ -46,11 +46,14 @@ cluster = Cluster(stack, {
     "private_subnet_ids": network.private_subnet_ids,
     "tags": tags,
 })
+# One AZ for the Neuron group: the model caches are zonal EBS volumes (ReadWriteOnce)
+neuron_zone, neuron_subnet_ids = network.private_subnets_in(settings.neuron.availability_zone, "neuron.availabilityZone")
 neuron_nodes = NeuronNodeGroup(f"{stack}-neuron", {
     "settings": settings.neuron,
     "cluster_name": cluster.cluster_name,
     "kubernetes_version": settings.cluster.version,
-    "subnet_ids": network.private_subnet_ids,
+    "availability_zone": neuron_zone,
+    "subnet_ids": neuron_subnet_ids,
     "tags": tags,
     "region": settings.region,
 })

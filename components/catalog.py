@@ -63,6 +63,21 @@ NEURON_INSTANCES: dict[str, NeuronInstance] = {
 
 NEURON_FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(name.split(".", 1)[0] for name in NEURON_INSTANCES))
 
+
+def launched_neuron_type(instance_types: list[str], capacity_type: str) -> tuple[NeuronInstance, str]:
+    """The Neuron type a managed node group is sized for, and why that one.
+
+    ON_DEMAND managed node groups use the "prioritized" allocation strategy: the order of
+    `instanceTypes` decides which type launches first (EKS User Guide, "Managed node groups",
+    capacity types; EC2 Auto Scaling `OnDemandAllocationStrategy` "prioritized"), so the first
+    type is what runs. SPOT uses price-capacity-optimized: any listed type may launch, so the one
+    with the fewest NeuronCores is what every plan has to fit.
+    """
+    if capacity_type == "SPOT":
+        smallest = min((NEURON_INSTANCES[t] for t in instance_types), key=lambda i: i.neuron_cores)
+        return smallest, "SPOT may launch any listed type; the one with the fewest NeuronCores"
+    return NEURON_INSTANCES[instance_types[0]], "ON_DEMAND launches the first of instanceTypes"
+
 # Cross-region inference profiles: geo prefix -> the regions a request may be routed to.
 # A profile can only be called from a source region inside its geography, and the caller
 # needs InvokeModel on the foundation model in every destination region.

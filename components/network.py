@@ -1,4 +1,5 @@
-"""Network: a VPC with public and private subnets across AZs and NAT, or an existing VPC."""
+"""Network: a VPC with public and private subnets across AZs and NAT, or an existing VPC;
+private subnets per AZ for node groups that must stay in one zone."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class Network(pulumi.ComponentResource):
     """Public subnet ids, one per AZ."""
     private_subnet_ids: pulumi.Output[list[str]]
     """Private subnet ids, one per AZ (nodes run here)."""
+    private_subnet_ids_by_zone: dict[str, pulumi.Output[list[str]]]
+    """Private subnet ids per AZ (the zones are known when the program runs)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:network:Network", name, {}, opts)
@@ -49,11 +52,46 @@ class Network(pulumi.ComponentResource):
             self.vpc_id = pulumi.Output.from_input(settings.existing_vpc_id)
             self.public_subnet_ids = pulumi.Output.from_input(list(settings.existing_public_subnet_ids))
             self.private_subnet_ids = pulumi.Output.from_input(list(settings.existing_private_subnet_ids))
+            self.private_subnet_ids_by_zone = self._existing_by_zone(settings.existing_private_subnet_ids)
         else:
             self._build(name, settings, args["cluster_name"], args["tags"])
-        self.register_outputs(
-            {"vpc_id": self.vpc_id, "public_subnet_ids": self.public_subnet_ids, "private_subnet_ids": self.private_subnet_ids}
-        )
+        self.register_outputs({
+            "vpc_id": self.vpc_id, "public_subnet_ids": self.public_subnet_ids, "private_subnet_ids": self.private_subnet_ids,
+            "private_subnet_ids_by_zone": self.private_subnet_ids_by_zone,
+        })
+
+    @property
+    def zones(self) -> list[str]:
+        """The AZs that have private subnets, sorted."""
+        return sorted(self.private_subnet_ids_by_zone)
+
+    def private_subnets_in(self, zone: Optional[str], key: str) -> tuple[str, pulumi.Output[list[str]]]:
+        """(zone, its private subnet ids): `zone`, or the network's first AZ when None.
+
+        A zone the network has no private subnet in is a config error naming `key`."""
+        chosen = zone or self.zones[0]
+        if chosen not in self.private_subnet_ids_by_zone:
+            raise pulumi.RunError(
+                f"genai-platform:{key} = {chosen!r}: the network has private subnets only in "
+                f"{', '.join(self.zones)}. Fix: pulumi config set --path '{key}' {self.zones[0]}"
+            )
+        return chosen, self.private_subnet_ids_by_zone[chosen]
+
+    def _existing_by_zone(self, subnet_ids: list[str]) -> dict[str, pulumi.Output[list[str]]]:
+        """Existing private subnets grouped by their AZ, read with plain (synchronous) ec2.get_subnet
+        invokes: the zones decide which subnets a single-AZ node group gets, before any resource."""
+        by_zone: dict[str, list[str]] = {}
+        for subnet_id in subnet_ids:
+            subnet = ec2.get_subnet(id=subnet_id, opts=pulumi.InvokeOptions(parent=self))
+            by_zone.setdefault(subnet.availability_zone, []).append(subnet_id)
+        if len(by_zone) < 2:
+            # EKS CreateCluster wants subnets in at least two AZs (EKS User Guide, "VPC and subnet requirements")
+            raise pulumi.RunError(
+                f"genai-platform:network.existingPrivateSubnetIds = {subnet_ids}: all are in "
+                f"{', '.join(sorted(by_zone))}; EKS needs private subnets in at least two availability zones. "
+                "Fix: pulumi config set --path 'network.existingPrivateSubnetIds[1]' <a subnet in another AZ>"
+            )
+        return {zone: pulumi.Output.from_input(ids) for zone, ids in sorted(by_zone.items())}
 
     def _build(self, name: str, settings: NetworkSettings, cluster_name: str, tags: dict[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -108,6 +146,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.private_subnet_ids_by_zone = {zones[i]: pulumi.Output.all(s.id) for i, s in enumerate(private)}
 
     def _zones(self, settings: NetworkSettings) -> list[str]:
         if settings.availability_zones:

@@ -22,8 +22,12 @@ class NeuronNodeGroupArgs(TypedDict):
     """The EKS cluster."""
     kubernetes_version: str
     """Node Kubernetes version."""
+    availability_zone: str
+    """The group's one AZ: model servers keep their compile cache on a zonal EBS volume, so a node
+    of a multi-AZ group (scaling 0 -> 1) could come up where the volume cannot attach. (A later
+    change moves the cache to a shared ReadWriteMany / S3 store, which scale-out needs.)"""
     subnet_ids: pulumi.Input[Sequence[str]]
-    """Private subnets."""
+    """Private subnets, all in `availability_zone`."""
     tags: dict[str, str]
     """AWS tags."""
     region: str
@@ -33,12 +37,14 @@ class NeuronNodeGroupArgs(TypedDict):
 class NeuronNodeGroup(pulumi.ComponentResource):
     """Managed nodes with ami_type AL2023_x86_64_NEURON (driver included), the taint
     `aws.amazon.com/neuron=true:NoSchedule` and a label model servers select on.
-    `minSize: 0` lets the group idle without instance cost."""
+    `minSize: 0` lets the group idle without instance cost. The group stays in one AZ."""
 
     node_group_name: pulumi.Output[str]
     """The EKS node group name."""
     role_arn: pulumi.Output[str]
     """The node IAM role ARN."""
+    availability_zone: pulumi.Output[str]
+    """The group's one AZ."""
 
     def __init__(self, name: str, args: NeuronNodeGroupArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:neuron:NeuronNodeGroup", name, {}, opts)
@@ -63,4 +69,7 @@ class NeuronNodeGroup(pulumi.ComponentResource):
         )
         self.node_group_name = group.node_group_name
         self.role_arn = group.role_arn
-        self.register_outputs({"node_group_name": self.node_group_name, "role_arn": self.role_arn})
+        self.availability_zone = pulumi.Output.from_input(args["availability_zone"])
+        self.register_outputs({
+            "node_group_name": self.node_group_name, "role_arn": self.role_arn, "availability_zone": self.availability_zone,
+        })

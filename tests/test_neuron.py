@@ -56,7 +56,7 @@ def test_device_plugin_daemonset(stack_run):
     (expr,) = term["matchExpressions"]
     assert expr == {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": sorted(settings.instance_types)}
     (container,) = pod["containers"]
-    assert container["image"] == "public.ecr.aws/neuron/neuron-device-plugin:2.29.149.0"
+    assert container["image"] == "public.ecr.aws/neuron/neuron-device-plugin:2.31.0.0"
     assert {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}} in container["env"]
     paths = {v["hostPath"]["path"] for v in pod["volumes"]}
     assert paths == {"/var/lib/kubelet/device-plugins", "/run"}

@@ -59,7 +59,7 @@ def test_rules_are_real_pulumi_policy_objects(rules):
     stack_rules = {r.name for r in rules if isinstance(r, StackValidationPolicy)}
     assert stack_rules == {
         "node-group-template-imdsv2", "s3-public-access-block", "s3-encryption", "s3-versioning",
-        "k8s-namespace-default-deny",
+        "k8s-namespace-default-deny", "neuron-group-single-zone-for-zonal-volumes",
     }
 
 

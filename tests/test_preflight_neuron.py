@@ -14,46 +14,66 @@ from preflight_cases import (
 from tools.preflight.neuron import check_neuron_capacity, check_neuron_quota
 
 
-# --- 2. Neuron capacity (moto's bundled offering data) ---------------------------------------
+# --- 2. Neuron capacity in the Neuron group's one AZ (moto's bundled offering data) ----------
+# moto: us-east-1 offers inf2.xlarge in a, b, c, f and trn1.2xlarge in c, f; us-west-2 offers
+# trn1.2xlarge in b and d only; us-east-2 offers trn1.2xlarge in c only.
 
 
-def test_capacity_passes_when_offered_in_the_first_azs():
+def test_capacity_passes_in_the_default_zone_the_networks_first():
     [result] = check_neuron_capacity(make_target(az_count=3), aws("us-east-1"))
     assert result.passed, result.line()
-    assert "us-east-1a" in result.detail
+    assert "offered in us-east-1a, the Neuron group's AZ" in result.detail
 
 
-def test_capacity_fails_when_offered_in_one_chosen_az_and_names_the_good_ones():
-    """moto: in us-west-2, trn1.2xlarge is offered in us-west-2b and us-west-2d only."""
+def test_capacity_fails_when_the_groups_zone_lacks_the_type_and_names_a_stack_zone_that_has_it():
     target = make_target(region="us-west-2", az_count=2, neuron_instance_types=["trn1.2xlarge"])
     [result] = check_neuron_capacity(target, aws("us-west-2"))
     assert not result.passed
-    assert "trn1.2xlarge" in result.detail and "us-west-2a" in result.detail and "us-west-2b" in result.detail
-    assert "us-west-2b, us-west-2d" in result.fix
+    assert "not offered in us-west-2a" in result.detail and "us-west-2b, us-west-2d" in result.detail
+    assert "neuron.availabilityZone' us-west-2b" in result.fix
 
 
-def test_capacity_fails_when_the_region_has_a_single_offering_az():
-    """moto: in us-east-2, trn1.2xlarge is offered only in us-east-2c."""
-    target = make_target(region="us-east-2", neuron_instance_types=["inf2.xlarge", "trn1.2xlarge"])
-    inf, trn = check_neuron_capacity(target, aws("us-east-2"))
-    assert inf.passed
-    assert not trn.passed and "trn1.2xlarge" in trn.detail
-    assert "only in us-east-2c" in trn.fix
-
-
-def test_capacity_fix_lowers_az_count_when_too_few_azs_offer_the_type():
-    """moto: us-west-2 has four AZs, trn1.2xlarge is in us-west-2b and us-west-2d only."""
-    target = make_target(region="us-west-2", az_count=3, neuron_instance_types=["trn1.2xlarge"])
-    [result] = check_neuron_capacity(target, aws("us-west-2"))
-    assert not result.passed
-    assert "azCount to 2" in result.fix and "us-west-2b, us-west-2d" in result.fix
-
-
-def test_capacity_uses_explicit_azs():
-    target = make_target(region="us-west-2", availability_zones=["us-west-2b", "us-west-2d"],
-                         az_count=2, neuron_instance_types=["trn1.2xlarge"])
+def test_capacity_passes_in_the_chosen_zone():
+    target = make_target(region="us-west-2", az_count=2, neuron_instance_types=["trn1.2xlarge"],
+                         neuron_availability_zone="us-west-2b")
     [result] = check_neuron_capacity(target, aws("us-west-2"))
     assert result.passed, result.line()
+
+
+def test_every_type_must_be_offered_in_the_one_zone():
+    """inf2.xlarge is in us-east-1a, trn1.2xlarge is not: the group there could not launch it."""
+    target = make_target(neuron_instance_types=["inf2.xlarge", "trn1.2xlarge"], az_count=3)
+    inf, trn = check_neuron_capacity(target, aws("us-east-1"))
+    assert inf.passed and not trn.passed
+    assert "neuron.availabilityZone' us-east-1c" in trn.fix  # c offers both and is a stack AZ
+
+
+def test_capacity_fix_adds_a_zone_when_no_stack_zone_offers_the_type():
+    target = make_target(region="us-east-2", az_count=2, neuron_instance_types=["trn1.2xlarge"])
+    [result] = check_neuron_capacity(target, aws("us-east-2"))
+    assert not result.passed and "us-east-2c in network.availabilityZones" in result.fix
+
+
+def test_capacity_zone_must_be_a_stack_zone():
+    target = make_target(availability_zones=["us-east-1a", "us-east-1b"], az_count=2,
+                         neuron_availability_zone="us-east-1c")
+    [result] = check_neuron_capacity(target, aws("us-east-1"))
+    assert not result.passed and "not one of the stack's AZs (us-east-1a, us-east-1b)" in result.detail
+
+
+def test_capacity_reads_the_zones_of_existing_subnets():
+    """moto EC2: two private subnets in us-west-2b and us-west-2c; the group goes to the first (b)."""
+    ec2 = aws("us-west-2")("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    ids = tuple(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                for i, zone in enumerate(("us-west-2c", "us-west-2b")))
+    target = make_target(region="us-west-2", neuron_instance_types=["trn1.2xlarge"], existing_private_subnet_ids=ids)
+    [result] = check_neuron_capacity(target, aws("us-west-2"))
+    assert result.passed and "us-west-2b" in result.detail, result.line()
+    [moved] = check_neuron_capacity(
+        make_target(region="us-west-2", neuron_instance_types=["trn1.2xlarge"], existing_private_subnet_ids=ids,
+                    neuron_availability_zone="us-west-2c"), aws("us-west-2"))
+    assert not moved.passed and "neuron.availabilityZone' us-west-2b" in moved.fix
 
 
 def test_capacity_fails_on_an_az_of_another_region():
@@ -134,3 +154,18 @@ def test_quota_unknown_instance_type_fails():
     [result] = check_neuron_quota(make_target(neuron_instance_types=["inf2.96xlarge"]), aws("us-east-1"))
     assert not result.passed and "inf2.96xlarge" in result.detail
 
+
+
+def test_target_carries_the_neuron_zone_and_existing_subnets_from_settings():
+    from components.settings import parse_settings
+    from tools.preflight.context import target_from_settings
+
+    settings = parse_settings({
+        "aws:region": "us-east-1", "genai-platform:hfToken": "hf_x",
+        "genai-platform:network": {"existingVpcId": "vpc-0123abcd",
+                                   "existingPrivateSubnetIds": ["subnet-0123abcd", "subnet-4567abcd"]},
+        "genai-platform:neuron": {"availabilityZone": "us-east-1b"},
+    }, "Pulumi.test.yaml")
+    target = target_from_settings(settings)
+    assert target.neuron_availability_zone == "us-east-1b"
+    assert target.existing_private_subnet_ids == ("subnet-0123abcd", "subnet-4567abcd")

@@ -47,6 +47,11 @@ def model_server_spec(model: SelfHostedModel, hf_secret: Optional[pulumi.Input[s
         env={
             # Compiled Neuron artifacts are loaded from here if present, else compiled and saved
             "NEURON_COMPILED_ARTIFACTS": f"{CACHE}/neuron-compiled/{model.slug}",
+            # The Neuron compiler's own cache defaults to /var/tmp/neuron-compile-cache, which the
+            # read-only root filesystem refuses; NEURON_COMPILE_CACHE_URL (a path or s3://) moves it
+            # (Neuron docs, "Neuron Persistent Cache"): here onto the persistent cache volume.
+            # A later issue moves the caches to a shared (RWX / S3) store for scale-out.
+            "NEURON_COMPILE_CACHE_URL": f"{CACHE}/neuron-compile-cache",
             "HF_HOME": f"{CACHE}/huggingface",
             "HOME": "/tmp",
             "XDG_CACHE_HOME": "/tmp/.cache",

@@ -248,6 +248,9 @@ class NeuronSettings(NodeScaling):
 
     instance_types: list[str] = ["inf2.xlarge"]
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    # The one AZ of the group: the model cache is a zonal (EBS) volume, and a group that spans AZs
+    # would bring a node up where the volume cannot attach. Default: the network's first AZ.
+    availability_zone: Optional[str] = None
     disk_gib: int = Field(default=200, ge=100, le=2000)
     min_size: int = Field(default=0, ge=0, le=MAX_NODES_PER_GROUP)
     max_size: int = Field(default=2, ge=1, le=MAX_NODES_PER_GROUP)
@@ -266,6 +269,11 @@ class NeuronSettings(NodeScaling):
             if name not in catalog.NEURON_INSTANCES:
                 raise bad_value((i,), name, f"unknown Neuron size; allowed: {allowed}")
         return value
+
+    @property
+    def launched_instance(self) -> tuple[catalog.NeuronInstance, str]:
+        """The type the group's nodes are sized as (first for ON_DEMAND, smallest for SPOT) and why."""
+        return catalog.launched_neuron_type(self.instance_types, self.capacity_type)
 
     @property
     def smallest_instance(self) -> catalog.NeuronInstance:

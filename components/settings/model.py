@@ -113,13 +113,27 @@ class Settings(Section):
                 )
 
     def _check_zones(self) -> None:
-        """Explicit availability zones are zones of the stack's region."""
+        """Explicit availability zones are zones of the stack's region; the Neuron group's zone is
+        one of the network's (the AZs of existing subnets are checked when the program runs)."""
         for i, zone in enumerate(self.network.availability_zones or []):
             if not re.fullmatch(re.escape(self.region) + "[a-z]", zone):
                 raise bad_value(
                     ("network", "availabilityZones", i), zone,
                     f"a zone of {self.region}: the region name and one letter, such as {self.region}a",
                 )
+        zone = self.neuron.availability_zone
+        if zone is None:
+            return
+        if not re.fullmatch(re.escape(self.region) + "[a-z]", zone):
+            raise bad_value(
+                ("neuron", "availabilityZone"), zone,
+                f"a zone of {self.region}: the region name and one letter, such as {self.region}a",
+            )
+        if self.network.availability_zones and zone not in self.network.availability_zones:
+            raise bad_value(
+                ("neuron", "availabilityZone"), zone,
+                f"one of the network's zones (network.availabilityZones): {', '.join(self.network.availability_zones)}",
+            )
 
     def _check_bedrock_geo(self) -> None:
         names = [m.name for m in self.bedrock_models]
@@ -203,15 +217,18 @@ class Settings(Section):
 
     def _check_neuron_capacity(self) -> None:
         """The group runs desiredSize nodes (no cluster autoscaler): unless it idles at 0, they must
-        have the cores of every model replica, or some model servers never start."""
+        have the cores of every model replica, or some model servers never start. Checked against
+        the type that launches (catalog.launched_neuron_type), not the largest one listed."""
         needed = sum(m.neuron_cores * m.replicas for m in self.models)
-        largest = max(catalog.NEURON_INSTANCES[t].neuron_cores for t in self.neuron.instance_types)
+        node, why = self.neuron.launched_instance
         desired = self.neuron.desired_size
-        if desired > 0 and needed > desired * largest:
+        if desired > 0 and needed > desired * node.neuron_cores:
             raise bad_value(
                 ("neuron", "desiredSize"), desired,
-                f"enough nodes for the models' {needed} NeuronCores (neuronCores x replicas); {desired} node(s) "
-                f"have at most {desired * largest}. Or set replicas: 0 on the models to keep idle",
+                f"enough nodes for the models' {needed} NeuronCores (neuronCores x replicas); {desired} x {node.name} "
+                f"({node.neuron_cores} NeuronCores each, assumed because {why}) have {desired * node.neuron_cores}. "
+                "Raise desiredSize, put a larger type first in neuron.instanceTypes, or set replicas: 0 on the models "
+                "to keep idle",
             )
 
     @property

@@ -55,11 +55,34 @@ class PlatformMocks(Mocks):
             return self._aws(typ, name, state)
         return f"{name}-id", state
 
+    def zones(self) -> list[str]:
+        """The region's standard availability zones, sorted."""
+        return [f"{self.region}{suffix}" for suffix in _ZONE_SUFFIXES.get(self.region, "abc")]
+
+    def subnet(self, subnet_id: str) -> dict[str, Any]:
+        """An existing subnet as `ec2.get_subnet` returns it. Its AZ follows from the id's last hex
+        digit (0 -> the first zone, 1 -> the second, ... modulo the zone count), so a test picks
+        the AZs of its existing subnets by their ids."""
+        zones = self.zones()
+        index = int(subnet_id[-1], 16) % len(zones)
+        return {
+            "id": subnet_id,
+            "arn": arn(self.region, "ec2", f"subnet/{subnet_id}"),
+            "availabilityZone": zones[index],
+            "availabilityZoneId": f"{self.region[:2]}{self.region.split('-')[1][0]}{self.region[-1]}-az{index + 1}",
+            "cidrBlock": f"10.{int(digest(subnet_id, length=2), 16)}.{16 * index}.0/20",
+            "vpcId": "vpc-" + digest("existing-vpc-of", subnet_id),
+            "state": "available",
+            "mapPublicIpOnLaunch": False,
+        }
+
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list]:
         token = args.token
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{suffix}" for suffix in _ZONE_SUFFIXES.get(self.region, "abc")]
+            names = self.zones()
             return {"names": names, "zoneIds": [f"az{i}" for i in range(1, len(names) + 1)], "state": "available"}, []
+        if token == "aws:ec2/getSubnet:getSubnet":
+            return self.subnet(str(args.args["id"])), []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,

@@ -29,6 +29,8 @@ class PreflightTarget:
     bedrock_model_ids: list[str]
     eks_version: str
     expected_account_id: str | None
+    neuron_availability_zone: str | None = None  # None: the network's first AZ (alphabetically)
+    existing_private_subnet_ids: tuple[str, ...] = ()  # an existing VPC's private subnets
 
 
 def _plain(value: Any) -> Any:
@@ -51,6 +53,8 @@ def target_from_settings(settings: Any) -> PreflightTarget:
         bedrock_model_ids=[str(m.model_id) for m in settings.bedrock_models],
         eks_version=str(settings.cluster.version),
         expected_account_id=str(account) if account else None,
+        neuron_availability_zone=getattr(neuron, "availability_zone", None),
+        existing_private_subnet_ids=tuple(getattr(network, "existing_private_subnet_ids", None) or ()),
     )
 
 

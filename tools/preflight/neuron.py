@@ -1,5 +1,5 @@
-"""Preflight checks of Neuron capacity: instance type offerings per availability zone, and
-the vCPU quota of each Neuron family."""
+"""Preflight checks of Neuron capacity: the instance types are offered in the Neuron group's
+availability zone, and the vCPU quota of each Neuron family covers the group."""
 
 from __future__ import annotations
 
@@ -15,25 +15,45 @@ from .context import Clients, PreflightTarget, error_code, guard
 from .report import CheckResult
 
 # ---------------------------------------------------------------------------------------------
-# Neuron capacity per availability zone
+# Neuron capacity in the Neuron group's availability zone
+#
+# The Neuron node group lives in ONE AZ (its model servers keep their cache on a zonal EBS volume,
+# components/neuron_node_group.py), so every Neuron instance type must be offered in that AZ:
+# DescribeInstanceTypeOfferings with LocationType availability-zone lists where a type is offered.
 
 def _stack_azs(target: PreflightTarget, ec2: Any) -> tuple[list[str], list[str]]:
-    """(AZs the stack will use, all AZs of the region), both sorted by name.
+    """(AZs with the stack's private subnets, all AZs of the region), both sorted by name.
 
-    Mirrors the stack: explicit `availability_zones` if given, else the first `az_count`
-    available standard AZs (no Local/Wavelength zones) of the region.
+    Mirrors the program (components/network.py): the AZs of existing private subnets; else explicit
+    `availability_zones`; else the first `az_count` available standard AZs of the region.
     """
     zones = ec2.describe_availability_zones(
         Filters=[{"Name": "zone-type", "Values": ["availability-zone"]},
                  {"Name": "state", "Values": ["available"]}],
     )["AvailabilityZones"]
     region_azs = sorted(z["ZoneName"] for z in zones)
+    if target.existing_private_subnet_ids:
+        subnets = ec2.describe_subnets(SubnetIds=list(target.existing_private_subnet_ids))["Subnets"]
+        return sorted({s["AvailabilityZone"] for s in subnets}), region_azs
     chosen = list(target.availability_zones) if target.availability_zones else region_azs[: target.az_count]
-    return chosen, region_azs
+    return sorted(chosen), region_azs
+
+
+def _offered(target: PreflightTarget, ec2: Any) -> dict[str, set[str]]:
+    """Instance type -> the AZs of the region that offer it."""
+    offered: dict[str, set[str]] = {t: set() for t in target.neuron_instance_types}
+    pages = ec2.get_paginator("describe_instance_type_offerings").paginate(
+        LocationType="availability-zone",
+        Filters=[{"Name": "instance-type", "Values": list(target.neuron_instance_types)}],
+    )
+    for page in pages:
+        for offer in page["InstanceTypeOfferings"]:
+            offered.setdefault(offer["InstanceType"], set()).add(offer["Location"])
+    return offered
 
 
 def check_neuron_capacity(target: PreflightTarget, clients: Clients) -> list[CheckResult]:
-    """Every Neuron instance type is offered in at least two of the stack's AZs."""
+    """Every Neuron instance type is offered in the Neuron group's one AZ."""
     if not target.neuron_instance_types:
         return [CheckResult("neuron-capacity", True, "no Neuron instance types configured")]
 
@@ -47,42 +67,45 @@ def check_neuron_capacity(target: PreflightTarget, clients: Clients) -> list[Che
                 f"availability zone(s) {', '.join(unknown)} not available in {target.region}",
                 f"use AZs of {target.region}: {', '.join(region_azs)}",
             )]
-        offered: dict[str, set[str]] = {t: set() for t in target.neuron_instance_types}
-        pages = ec2.get_paginator("describe_instance_type_offerings").paginate(
-            LocationType="availability-zone",
-            Filters=[{"Name": "instance-type", "Values": list(target.neuron_instance_types)}],
-        )
-        for page in pages:
-            for offer in page["InstanceTypeOfferings"]:
-                offered.setdefault(offer["InstanceType"], set()).add(offer["Location"])
-
-        needed = min(2, len(chosen))
+        zone = target.neuron_availability_zone or chosen[0]
+        if zone not in chosen:
+            return [CheckResult(
+                "neuron-capacity", False,
+                f"neuron.availabilityZone {zone} is not one of the stack's AZs ({', '.join(chosen)})",
+                f"pulumi config set --path 'neuron.availabilityZone' <one of {', '.join(chosen)}>",
+            )]
+        offered = _offered(target, ec2)
+        every_type = set(region_azs).intersection(*offered.values())
         results = []
         for itype in target.neuron_instance_types:
-            in_region = sorted(offered[itype])
-            in_stack = [z for z in chosen if z in offered[itype]]
             name = f"neuron-capacity {itype}"
-            if len(in_stack) >= needed:
-                results.append(CheckResult(
-                    name, True, f"offered in {', '.join(in_stack)} (stack AZs: {', '.join(chosen)})"))
+            if zone in offered[itype]:
+                results.append(CheckResult(name, True, f"offered in {zone}, the Neuron group's AZ"))
                 continue
-            detail = (f"{itype} is offered in {len(in_stack)} of the stack's AZs "
-                      f"({', '.join(in_stack) or 'none'} of {', '.join(chosen)}); at least {needed} needed")
-            if len(in_region) >= len(chosen):
-                fix = (f"set network.availabilityZones to {len(chosen)} of the AZs that offer {itype}: "
-                       f"{', '.join(in_region)}")
-            elif len(in_region) >= 2:
-                fix = (f"set network.azCount to {len(in_region)} and network.availabilityZones to the AZs "
-                       f"that offer {itype}: {', '.join(in_region)}")
-            elif in_region:
-                fix = (f"{itype} is offered only in {in_region[0]} in {target.region}: "
-                       "pick another instance type or region")
-            else:
-                fix = f"{itype} is not offered in {target.region}: pick another instance type or region"
-            results.append(CheckResult(name, False, detail, fix))
+            detail = (f"{itype} is not offered in {zone}, the Neuron group's one AZ "
+                      f"(offered in {', '.join(sorted(offered[itype])) or 'no AZ'} of {target.region})")
+            results.append(CheckResult(name, False, detail, _zone_fix(itype, target, chosen, every_type, offered)))
         return results
 
     return guard("neuron-capacity", "ec2", run)
+
+
+def _zone_fix(itype: str, target: PreflightTarget, chosen: list[str], every_type: set[str],
+              offered: dict[str, set[str]]) -> str:
+    """Where the Neuron group could go instead: a stack AZ that offers every type, else one to add."""
+    in_stack = [z for z in chosen if z in every_type]
+    if in_stack:
+        return (f"pulumi config set --path 'neuron.availabilityZone' {in_stack[0]} "
+                f"(stack AZs offering every Neuron type: {', '.join(in_stack)})")
+    if every_type and not target.existing_private_subnet_ids:
+        return (f"no stack AZ offers every Neuron type; put one of {', '.join(sorted(every_type))} in "
+                "network.availabilityZones and set neuron.availabilityZone to it")
+    if every_type:
+        return (f"no AZ of existingPrivateSubnetIds offers every Neuron type: add a private subnet in one of "
+                f"{', '.join(sorted(every_type))} and set neuron.availabilityZone to it")
+    if offered[itype]:
+        return f"no AZ of {target.region} offers all of {', '.join(target.neuron_instance_types)}: drop a type"
+    return f"{itype} is not offered in {target.region}: pick another instance type or region"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +167,8 @@ def check_neuron_quota(target: PreflightTarget, clients: Clients) -> list[CheckR
                                        "use neuron.capacityType ON_DEMAND or SPOT with inf2.* / trn1.* instance types"))
             continue
         code, quota_name = QUOTA_CODES[(family, capacity)]
+        # The largest type, not the one the capacity check sizes for: when the first type has no
+        # capacity, ON_DEMAND launches the next one in the list, and SPOT any of them
         largest = max(types, key=lambda t: NEURON_INSTANCES[t].vcpus)
         results += guard(name, "service-quotas",
                          partial(_quota_result, name, clients, target, code, quota_name, largest))

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.preview.neuron import capacity_lines
 from tools.preview.policy import policy_markdown, policy_text
 from tools.preview.render import is_kubernetes_object
 
@@ -247,6 +248,9 @@ def render_text(s: Summary) -> str:
     out += [f"  {key}: {value}" for key, value in output_lines(s.outputs, s.secret_outputs)]
     out.append("")
 
+    neuron = capacity_lines(entries)
+    if neuron:
+        out += ["Neuron capacity (the instance type that launches)", *(f"  {line}" for line in neuron), ""]
     if s.policy is not None:
         out += policy_text(s.policy) + [""]
     out += _cost_text(cost)
@@ -302,6 +306,9 @@ def render_markdown(s: Summary) -> str:
         out += ["", f"kubeconfig: `{kubeconfig[0]}` (or `{kubeconfig[1]}`)"]
     out.append("")
 
+    neuron = capacity_lines(entries)
+    if neuron:
+        out += ["## Neuron capacity", "", *(f"- {_md(line)}" for line in neuron), ""]
     if s.policy is not None:
         out += policy_markdown(s.policy)
     out += _cost_markdown(cost)
