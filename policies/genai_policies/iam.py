@@ -21,6 +21,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from . import bedrock_scope
 from .common import (
     as_list,
     is_map,
@@ -91,6 +92,25 @@ def _no_wildcards(args: ResourceValidationArgs, report_violation: ReportViolatio
             )
 
 
+def _bedrock_invoke_scope(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """The Bedrock rule: invoke grants have the documented inference-profile shape (bedrock_scope)."""
+    for where, raw, actions_only in _documents(args):
+        document = parse_policy_document(raw)
+        if actions_only or document is None:
+            continue  # trust policies grant no Bedrock call; unparsable documents: iam-no-wildcards
+        findings = [
+            f"Statement[{i}] {what}: {problem}"
+            for i, statement in enumerate(statements(document))
+            for what, problem in bedrock_scope.statement_findings(statement)
+        ]
+        if findings:
+            report_violation(
+                f"{where}: {'; '.join(findings)}. Grant the inference profile ARN, and its foundation model as "
+                "arn:<partition>:bedrock:*::foundation-model/<model> only with Condition ArnEquals "
+                "bedrock:InferenceProfileArn = <profile ARN> (Bedrock user guide, Prerequisites for inference profiles)."
+            )
+
+
 def names_pod_identity(document: Mapping[str, Any]) -> bool:
     """The trust document names the EKS Pod Identity service principal."""
     return any(
@@ -136,6 +156,15 @@ def _pod_identity_trust(args: ResourceValidationArgs, report_violation: ReportVi
 def policies() -> list[ResourceValidationPolicy]:
     """The IAM rules."""
     return [
+        ResourceValidationPolicy(
+            name="iam-bedrock-invoke-scope",
+            description=(
+                "Bedrock invoke grants name inference profiles, and their foundation models in any region only "
+                "through the profile (bedrock:InferenceProfileArn): no wildcard model, profile or invoke action."
+            ),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            validate=_bedrock_invoke_scope,
+        ),
         ResourceValidationPolicy(
             name="iam-no-wildcards",
             description=(
