@@ -158,10 +158,11 @@ class Settings(Section):
             if model.geo == catalog.GLOBAL_PROFILE_PREFIX and partition != "aws":
                 raise bad_value(where, model.model_id,
                                 f"a regional model or profile: global inference profiles are not offered in {self.region}")
-            if (model.geo == "us-gov") != (partition == "aws-us-gov") and model.geo not in (None, catalog.GLOBAL_PROFILE_PREFIX):
+            regional_profile = model.is_profile and model.geo != catalog.GLOBAL_PROFILE_PREFIX
+            if regional_profile and (model.geo == "us-gov") != (partition == "aws-us-gov"):
                 raise bad_value(where, model.model_id,
                                 f"a profile of the {partition} partition of {self.region}: "
-                                f"'us-gov.' profiles are called from GovCloud regions only, the others never from there")
+                                "'us-gov.' profiles are called from GovCloud regions only, the others never from there")
             if not model.is_profile and catalog.profile_only(model.model_id):
                 geo = catalog.geo_for_region(self.region) or (catalog.GLOBAL_PROFILE_PREFIX if partition == "aws" else None)
                 fix = f"{geo}.{model.model_id}" if geo else f"<prefix>.{model.model_id}"
