@@ -11,9 +11,10 @@ from components import catalog
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings.infra import BedrockModel
 
-# Converse and ConverseStream are authorised by these two actions (Bedrock API reference, Converse:
-# "This operation requires permission for the bedrock:InvokeModel action"); there is no
-# bedrock:Converse action in the Service Authorization Reference.
+# Converse and ConverseStream are authorised by these two actions (Bedrock API reference: Converse
+# "requires permission for the bedrock:InvokeModel action"; InvokeModelWithResponseStream: denying
+# both actions "also denies access to the resource through the Converse API actions (Converse and
+# ConverseStream)"); the Service Authorization Reference has no bedrock:Converse action.
 INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 
 
