@@ -57,10 +57,12 @@ def partial_wildcard_action(statements: list[dict]) -> None:
     set_key("Condition", {"ArnLike": {"bedrock:InferenceProfileArn": f"arn:aws:bedrock:*:{ACCOUNT_ID}:inference-profile/*"}}),
     set_key("Condition", {"ArnEquals": {"bedrock:InferenceProfileArn": HAIKU_PROFILE.replace("haiku-4-5", "opus-4-1")}}),
     set_key("Condition", {"ArnNotEquals": {"bedrock:InferenceProfileArn": HAIKU_PROFILE}}),
+    set_key("Condition", {"ArnLike": {"bedrock:InferenceProfileArn": [  # any value may match: as wide as the wildcard
+        HAIKU_PROFILE, f"arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/*"]}}),
     wildcard_profiles,
     partial_wildcard_action,
 ], ids=["no-condition", "wildcard-model", "partial-wildcard-model", "if-exists", "wildcard-profile-condition",
-        "other-models-profile", "negated-condition", "wildcard-profile", "invoke-star"])
+        "other-models-profile", "negated-condition", "exact-or-wildcard-profile", "wildcard-profile", "invoke-star"])
 def test_bedrock_invoke_scope(dev, dev_reported, edit):
     assert_variant_reports(dev, dev_reported, RULE, ROLE_POLICY, "bedrock", edit_policy(edit))
 

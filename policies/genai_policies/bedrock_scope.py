@@ -92,11 +92,10 @@ def statement_findings(statement: Mapping[str, Any]) -> Iterator[tuple[str, str]
         if kind == "foundation-model":
             if _WILDCARD.search(ident) or not ident:
                 yield resource, "a wildcard foundation model: name the model"
-            elif _WILDCARD.search(region):
-                if ident not in profile_models:
-                    problems = "; ".join(condition_problems) or "no bedrock:InferenceProfileArn condition names a profile of it"
-                    yield resource, (f"the model in every region, not only through its inference profile ({problems}); "
-                                     "add Condition ArnEquals bedrock:InferenceProfileArn = the profile's ARN")
+            elif _WILDCARD.search(region) and (condition_problems or ident not in profile_models):
+                problems = "; ".join(condition_problems) or "no bedrock:InferenceProfileArn condition names a profile of it"
+                yield resource, (f"the model in every region, not only through its inference profile ({problems}); "
+                                 "add Condition ArnEquals bedrock:InferenceProfileArn = the profile's ARN")
             continue
         if _WILDCARD.search(f"{region}:{account}:{kind_id}"):
             yield resource, f"a wildcard {kind or 'resource'}: name the exact ARN in the stack's region"
