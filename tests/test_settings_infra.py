@@ -21,6 +21,7 @@ def test_aws_owned_arns_use_the_region_partition(region, partition):
     run = run_stack("dev", overrides={
         "aws:region": region,
         "genai-platform:cluster": {"adminPrincipals": [f"arn:{partition}:iam::123456789012:role/platform-admin"]},
+        "genai-platform:bedrockModels": [],  # China has no default Claude profiles
     })
     attached = [r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
     entries = run.one("eks:index:Cluster").inputs["accessEntries"].values()

@@ -304,10 +304,15 @@ class BedrockModel(Section):
                 "a Bedrock model or inference profile id such as us.anthropic.claude-haiku-4-5-20251001-v1:0",
             )
         geo = match.group("geo")
-        prefixes = (*catalog.BEDROCK_GEO_ROUTES, catalog.GLOBAL_PROFILE_PREFIX)
+        prefixes = catalog.INFERENCE_PROFILE_PREFIXES
         if geo and geo not in prefixes:
             raise bad_value((), value, f"unknown inference profile prefix '{geo}.'; allowed: {', '.join(prefixes)}")
         return value
+
+    @property
+    def is_profile(self) -> bool:
+        """The id is a cross-region inference profile (`us.anthropic...`), not a bare model id."""
+        return self.geo is not None
 
     @property
     def geo(self) -> Optional[str]:

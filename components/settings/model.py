@@ -30,7 +30,8 @@ DEFAULT_CLAUDE_MODELS = {
 
 
 def default_bedrock_models(region: str) -> list[BedrockModel]:
-    """Claude Haiku 4.5 and Sonnet 4.5 through the inference profiles of the region's geography."""
+    """Claude Haiku 4.5 and Sonnet 4.5 through the inference profiles of the region's geography
+    (none where the catalog knows no such geography for the region)."""
     geo = catalog.geo_for_region(region)
     if geo is None:
         return []
@@ -94,8 +95,8 @@ class Settings(Section):
     @model_validator(mode="after")
     def _cross_checks(self):
         if self.bedrock_models is None:
-            object.__setattr__(self, "bedrock_models", default_bedrock_models(self.region))
-        self._check_bedrock_geo()
+            object.__setattr__(self, "bedrock_models", self._default_bedrock_models())
+        self._check_bedrock_models()
         self._check_partition()
         self._check_zones()
         self._check_models()
@@ -135,22 +136,55 @@ class Settings(Section):
                 f"one of the network's zones (network.availabilityZones): {', '.join(self.network.availability_zones)}",
             )
 
-    def _check_bedrock_geo(self) -> None:
+    def _default_bedrock_models(self) -> list[BedrockModel]:
+        """The default Claude profiles of the region's geography; where there are none, say what to
+        set rather than deploy a gateway without Bedrock models."""
+        models = default_bedrock_models(self.region)
+        if models:
+            return models
+        if catalog.partition_for(self.region) == "aws":
+            example = ", ".join(
+                f"{{name: {name}, modelId: {catalog.GLOBAL_PROFILE_PREFIX}.{model}}}"
+                for name, model in DEFAULT_CLAUDE_MODELS.items()
+            )
+            offer = (f"e.g. the global profiles [{example}] if Bedrock offers them in {self.region} "
+                     f"(`aws bedrock list-inference-profiles --region {self.region}` lists the ids; preflight checks)")
+        else:
+            offer = (f"model or profile ids Bedrock offers in {self.region} "
+                     f"(`aws bedrock list-inference-profiles --region {self.region}`)")
+        raise bad_value(
+            "bedrockModels", None,
+            f"required in {self.region}: there are no default us./eu./apac. Claude profiles for this region, "
+            f"so the gateway would have no Bedrock models. Set the models to call, {offer}; "
+            "or [] to deploy without Bedrock",
+        )
+
+    def _check_bedrock_models(self) -> None:
+        """Unique names; profile ids of the region's partition; no bare id of a model that Bedrock
+        invokes only through an inference profile. Where a profile routes is not checked here:
+        routes are per model and change (preflight reads them with GetInferenceProfile)."""
         names = [m.name for m in self.bedrock_models]
+        partition = catalog.partition_for(self.region)
         for i, model in enumerate(self.bedrock_models):
+            where = ("bedrockModels", i, "modelId")
             if names.count(model.name) > 1:
                 raise bad_value(("bedrockModels", i, "name"), model.name, "unique among bedrockModels")
-            if model.geo == catalog.GLOBAL_PROFILE_PREFIX and catalog.partition_for(self.region) != "aws":
+            if model.geo == catalog.GLOBAL_PROFILE_PREFIX and partition != "aws":
+                raise bad_value(where, model.model_id,
+                                f"a regional model or profile: global inference profiles are not offered in {self.region}")
+            regional_profile = model.is_profile and model.geo != catalog.GLOBAL_PROFILE_PREFIX
+            if regional_profile and (model.geo == "us-gov") != (partition == "aws-us-gov"):
+                raise bad_value(where, model.model_id,
+                                f"a profile of the {partition} partition of {self.region}: "
+                                "'us-gov.' profiles are called from GovCloud regions only, the others never from there")
+            if not model.is_profile and catalog.profile_only(model.model_id):
+                geo = catalog.geo_for_region(self.region) or (catalog.GLOBAL_PROFILE_PREFIX if partition == "aws" else None)
+                fix = f"{geo}.{model.model_id}" if geo else f"<prefix>.{model.model_id}"
                 raise bad_value(
-                    ("bedrockModels", i, "modelId"), model.model_id,
-                    f"a regional model or profile: global inference profiles are not offered in {self.region}",
-                )
-            routes = catalog.BEDROCK_GEO_ROUTES.get(model.geo or "")
-            if routes and self.region not in routes:
-                raise bad_value(
-                    ("bedrockModels", i, "modelId"), model.model_id,
-                    f"a '{model.geo}.' inference profile cannot be called from {self.region}; "
-                    f"use a profile whose geography includes {self.region}",
+                    where, model.model_id,
+                    f"an inference profile id: Bedrock invokes {model.model_id} only through a cross-region inference "
+                    f"profile, not by its bare model id. Use {fix} (a us./eu./apac./jp./au./global. profile "
+                    f"offered in {self.region}, see `aws bedrock list-inference-profiles --region {self.region}`)",
                 )
 
     def _check_models(self) -> None:

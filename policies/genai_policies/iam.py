@@ -22,6 +22,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from . import bedrock_scope
 from .common import (
     as_list,
     is_map,
@@ -97,6 +98,25 @@ def _no_wildcards(args: ResourceValidationArgs, report_violation: ReportViolatio
         if findings:
             report_violation(
                 f"{where}: {'; '.join(findings)}. Grant the specific actions on the specific resource ARNs."
+            )
+
+
+def _bedrock_invoke_scope(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """The Bedrock rule: invoke grants have the documented inference-profile shape (bedrock_scope)."""
+    for where, raw, actions_only in _documents(args):
+        document = parse_policy_document(raw)
+        if actions_only or document is None:
+            continue  # trust policies grant no Bedrock call; unparsable documents: iam-no-wildcards
+        findings = [
+            f"Statement[{i}] {what}: {problem}"
+            for i, statement in enumerate(statements(document))
+            for what, problem in bedrock_scope.statement_findings(statement)
+        ]
+        if findings:
+            report_violation(
+                f"{where}: {'; '.join(findings)}. Grant the inference profile ARN, and its foundation model as "
+                "arn:<partition>:bedrock:*::foundation-model/<model> only with Condition ArnEquals "
+                "bedrock:InferenceProfileArn = <profile ARN> (Bedrock user guide, Prerequisites for inference profiles)."
             )
 
 
@@ -191,6 +211,15 @@ def _pod_identity_scoped(args: ResourceValidationArgs, report_violation: ReportV
 def policies() -> list[ResourceValidationPolicy]:
     """The IAM rules."""
     return [
+        ResourceValidationPolicy(
+            name="iam-bedrock-invoke-scope",
+            description=(
+                "Bedrock invoke grants name inference profiles, and their foundation models in any region only "
+                "through the profile (bedrock:InferenceProfileArn): no wildcard model, profile or invoke action."
+            ),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            validate=_bedrock_invoke_scope,
+        ),
         ResourceValidationPolicy(
             name="iam-no-wildcards",
             description=(
