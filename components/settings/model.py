@@ -103,12 +103,14 @@ class Settings(Section):
         return self
 
     def _check_partition(self) -> None:
-        """Admin principals live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
+        """Admin and reader principals live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
         partition = catalog.partition_for(self.region)
-        for i, arn in enumerate(self.cluster.admin_principals):
+        principals = [("adminPrincipals", i, arn) for i, arn in enumerate(self.cluster.admin_principals)]
+        principals += [("readerPrincipals", i, arn) for i, arn in enumerate(self.cluster.reader_principals)]
+        for key, i, arn in principals:
             if arn.split(":")[1] != partition:
                 raise bad_value(
-                    ("cluster", "adminPrincipals", i), arn,
+                    ("cluster", key, i), arn,
                     f"an ARN in the {partition} partition of {self.region}: arn:{partition}:iam::<account>:role/<name>",
                 )
 
