@@ -18,6 +18,7 @@ from components.settings.apps import (
     OpenWebUISettings,
     SelfHostedModel,
 )
+from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 
@@ -100,6 +101,7 @@ class Settings(Section):
         self._check_zones()
         self._check_models()
         self._check_neuron_capacity()
+        check_system_capacity(self)
         return self
 
     def _check_partition(self) -> None:
