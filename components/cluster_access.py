@@ -19,10 +19,19 @@ from components.settings.infra import ClusterSettings
 
 def deployer_arn() -> str:
     """The IAM user or role that creates the cluster: the caller's identity, an assumed-role session
-    turned into its role's ARN (with path) by getSessionContext, as access entries need (they take
-    no STS session principals)."""
+    turned into its role's ARN (with path, read with iam:GetRole) by getSessionContext, as access
+    entries need (they take no STS session principals)."""
     caller = aws.get_caller_identity()
     return aws.iam.get_session_context(arn=caller.arn).issuer_arn
+
+
+def principal_id(arn: str) -> tuple[str, str, str]:
+    """(account, role|user, name): IAM names are unique per account whatever their path, and not
+    distinguished by case (IAM User Guide, "IAM identifiers"), so one principal may be written as
+    `role/name` or `role/some/path/name`."""
+    account, resource = arn.split(":")[4], arn.split(":", 5)[5]
+    kind, name = resource.split("/")[0], resource.rsplit("/", 1)[-1]
+    return account, kind, name.lower()
 
 
 def access_entries(
@@ -35,16 +44,17 @@ def access_entries(
         policy_arn=catalog.eks_access_policy_arn(partition, "AmazonEKSClusterAdminPolicy"),
         access_scope=eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
     )
+    skip = principal_id(deployer)
     entries = {
         f"admin-{i}": pulumi_eks.AccessEntryArgs(principal_arn=arn, access_policies={"cluster-admin": admin_policy})
         for i, arn in enumerate(settings.admin_principals)
-        if arn != deployer
+        if principal_id(arn) != skip
     }
     entries |= {
         f"reader-{i}": pulumi_eks.AccessEntryArgs(
             principal_arn=arn, type=pulumi_eks.AccessEntryType.STANDARD, kubernetes_groups=[reader_group]
         )
         for i, arn in enumerate(settings.reader_principals)
-        if arn != deployer
+        if principal_id(arn) != skip
     }
     return entries

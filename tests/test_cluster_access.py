@@ -7,7 +7,7 @@ import pytest
 
 from components.settings import SettingsError, load_stack_settings, parse_settings
 from components.settings.loading import read_stack_file
-from tools.offline.eks_api import EksApiError, check_access_entry
+from tools.offline.eks_api import EksApiError, check_access_entry, principal_key
 from tools.offline.engine import run_stack
 
 ACCOUNT = "123456789012"
@@ -48,10 +48,22 @@ def test_other_admins_get_cluster_admin_entries(stack_run):
         assert policy.inputs["policyArn"].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
 
 
+def test_a_session_of_a_role_written_with_a_path_in_settings_is_still_the_deployer():
+    # getSessionContext found the role without its path (say iam:GetRole was not allowed)
+    listed = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1a2b"
+    run = run_stack("dev", overrides={"genai-platform:cluster": {"adminPrincipals": [listed, ADMIN_ROLE]}},
+                    caller_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_1a2b/alice")
+    assert list(entries(run)) == [ADMIN_ROLE]
+
+
 def test_engine_refuses_a_second_entry_for_one_principal_as_eks_does():
-    existing = {ADMIN_ROLE: "the cluster creator's entry"}
+    existing = {principal_key(ADMIN_ROLE): "the cluster creator's entry"}
     with pytest.raises(EksApiError, match=f"ResourceInUseException.*{ADMIN_ROLE}"):
         check_access_entry("genai-dev", ADMIN_ROLE, [], existing)
+    with_path = f"arn:aws:iam::{ACCOUNT}:role/teams/Platform-Admin"  # the same role, path and case aside
+    with pytest.raises(EksApiError, match="ResourceInUseException"):
+        check_access_entry("genai-dev", with_path, [], existing)
+    check_access_entry("genai-dev", READER, [], existing)  # another principal is fine
     with pytest.raises(EksApiError, match="InvalidParameterException.*system:"):
         check_access_entry("genai-dev", READER, ["system:masters"], existing)
     with pytest.raises(EksApiError, match="InvalidParameterException.*STS session"):
@@ -59,10 +71,10 @@ def test_engine_refuses_a_second_entry_for_one_principal_as_eks_does():
 
 
 def test_engine_fails_a_run_whose_entries_collide_with_the_creator(monkeypatch):
-    # The program as it was: every adminPrincipal got an entry, the deployer's included
+    # A program that does not recognise the caller gives every adminPrincipal an entry, the deployer's too
     import components.cluster_access as access  # noqa: PLC0415
 
-    monkeypatch.setattr(access, "deployer_arn", lambda: "")
+    monkeypatch.setattr(access, "deployer_arn", lambda: f"arn:aws:iam::{ACCOUNT}:user/not-the-caller")
     with pytest.raises(Exception, match=f"ResourceInUseException.*{ADMIN_ROLE}"):
         run_stack("dev", caller_arn=ADMIN_ROLE)
 

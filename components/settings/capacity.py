@@ -81,8 +81,10 @@ def check_system_capacity(settings: "Settings") -> None:
         return
     node = min(shapes, key=lambda s: (s.allocatable_millis, s.allocatable_mib))
     gateway = settings.gateway
-    key, replicas = (("gateway", "autoscaling", "maxReplicas"), gateway.autoscaling.max_replicas) if gateway.autoscaling \
-        else (("gateway", "replicas"), gateway.replicas)
+    if gateway.autoscaling:
+        key, replicas = ("gateway", "autoscaling", "maxReplicas"), gateway.autoscaling.max_replicas
+    else:
+        key, replicas = ("gateway", "replicas"), gateway.replicas
     pod = (cpu_millis(gateway.resources.cpu), memory_bytes(gateway.resources.memory) / MIB)
     others = platform_requests(settings)
     nodes = system.max_size

@@ -30,7 +30,7 @@ def check_access_entry(cluster: str, principal: str, groups: Iterable[str], exis
     entry included (EKS API Reference, CreateAccessEntry principalArn; a second one is
     ResourceInUseException), no STS session principals (same page), and no Kubernetes group starting
     with `system:` (the error EKS returns is quoted in terraform-aws-modules/terraform-aws-eks#2915).
-    `existing`: principal ARN -> what created its entry."""
+    `existing`: `principal_key` of each principal with an entry -> what created that entry."""
     if _STS_SESSION.match(principal):
         raise EksApiError(
             f"InvalidParameterException: CreateAccessEntry on cluster {cluster}: principalArn {principal} is an STS "
@@ -42,11 +42,23 @@ def check_access_entry(cluster: str, principal: str, groups: Iterable[str], exis
                 f"InvalidParameterException: CreateAccessEntry on cluster {cluster}: The kubernetes group name "
                 f"{group} is invalid, it cannot start with system:"
             )
-    if principal in existing:
+    if principal_key(principal) in existing:
         raise EksApiError(
             f"ResourceInUseException: CreateAccessEntry on cluster {cluster}: the specified access entry resource "
-            f"is already in use on this cluster (principal {principal} already has one: {existing[principal]})"
+            f"is already in use on this cluster (principal {principal} already has one: "
+            f"{existing[principal_key(principal)]})"
         )
+
+
+def principal_key(arn: str) -> str:
+    """One IAM principal however its ARN is written: EKS keeps the principal's unique id with the
+    entry (EKS User Guide, "Create access entries"), and an IAM name is unique in its account
+    whatever its path and case, so `role/x` and `role/path/X` are one role."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[2] != "iam":
+        return arn
+    resource = parts[5]
+    return f"{parts[4]}:{resource.split('/')[0]}/{resource.rsplit('/', 1)[-1].lower()}"
 
 
 def check_node_group(record: ResourceRecord, records: list[ResourceRecord]) -> None:

@@ -160,11 +160,11 @@ class RecordingMonitor(MockMonitor):
         """The bootstrap entry EKS makes for the creator (the caller's IAM identity: a session's
         role), then each of the component's `accessEntries` as pulumi-eks creates them."""
         creator = self.mocks.issuer_arn(self.mocks.caller_arn)
-        existing = {creator: "the cluster creator's entry (bootstrapClusterCreatorAdminPermissions)"}
+        existing = {eks_api.principal_key(creator): "the cluster creator's entry (bootstrapClusterCreatorAdminPermissions)"}
         for key, entry in entries.items():
             principal = entry.get("principalArn", "")
             eks_api.check_access_entry(cluster_name, principal, entry.get("kubernetesGroups") or [], existing)
-            existing[principal] = f"access entry {key}"
+            existing[eks_api.principal_key(principal)] = f"access entry {key}"
             entry_name = f"{name}-{key}"
             inputs = {"clusterName": cluster_name, "principalArn": principal, "type": entry.get("type", "STANDARD"),
                       **({"kubernetesGroups": entry["kubernetesGroups"]} if entry.get("kubernetesGroups") else {})}
