@@ -27,7 +27,7 @@ def deployer_arn() -> str:
 
 def principal_id(arn: str) -> tuple[str, str, str]:
     """(account, role|user, name): IAM names are unique per account whatever their path, and not
-    distinguished by case (IAM User Guide, "IAM identifiers"), so one principal may be written as
+    distinguished by case (IAM API Reference, CreateRole RoleName), so one principal may be written as
     `role/name` or `role/some/path/name`."""
     account, resource = arn.split(":")[4], arn.split(":", 5)[5]
     kind, name = resource.split("/")[0], resource.rsplit("/", 1)[-1]

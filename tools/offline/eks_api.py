@@ -53,7 +53,7 @@ def check_access_entry(cluster: str, principal: str, groups: Iterable[str], exis
 def principal_key(arn: str) -> str:
     """One IAM principal however its ARN is written: EKS keeps the principal's unique id with the
     entry (EKS User Guide, "Create access entries"), and an IAM name is unique in its account
-    whatever its path and case, so `role/x` and `role/path/X` are one role."""
+    whatever its path and case (IAM API Reference, CreateRole), so `role/x` and `role/path/X` are one role."""
     parts = arn.split(":", 5)
     if len(parts) < 6 or parts[2] != "iam":
         return arn
