@@ -143,9 +143,9 @@ class Cluster(pulumi.ComponentResource):
             node_associate_public_ip_address=False,
             service_role=role,
             authentication_mode=pulumi_eks.AuthenticationMode.API,
-            # Admins and readers, never the deployer: EKS already gave it the creator's admin entry
+            # Admins and readers, never the creator: EKS already gave it an admin entry
             access_entries=cluster_access.access_entries(
-                settings, partition, args["reader_group"], cluster_access.deployer_arn()
+                settings, partition, args["reader_group"], settings.creator_principal or cluster_access.deployer_arn()
             ),
             endpoint_private_access=True,
             endpoint_public_access=settings.endpoint_public_access,

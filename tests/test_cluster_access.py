@@ -40,6 +40,18 @@ def test_a_role_with_a_path_is_recognised_through_its_session():
     assert list(entries(run)) == [ADMIN_ROLE]
 
 
+def test_an_update_by_another_admin_keeps_the_entries_when_the_creator_is_set():
+    # CI created the cluster; an admin whose role has an entry of its own runs the next update
+    ci = f"arn:aws:iam::{ACCOUNT}:role/ci"
+    cluster = {"adminPrincipals": [ci, ADMIN_ROLE], "creatorPrincipal": ci}
+    run = run_stack("dev", overrides={"genai-platform:cluster": cluster}, creator_arn=ci,
+                    caller_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/platform-admin/alice")
+    assert list(entries(run)) == [ADMIN_ROLE]  # the admin's entry stays; none for the creator
+    with pytest.raises(Exception, match=f"ResourceInUseException.*{ci}"):  # without the setting
+        run_stack("dev", overrides={"genai-platform:cluster": {"adminPrincipals": [ci, ADMIN_ROLE]}}, creator_arn=ci,
+                  caller_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/platform-admin/alice")
+
+
 def test_other_admins_get_cluster_admin_entries(stack_run):
     admins = load_stack_settings(stack_run.stack).cluster.admin_principals
     for admin in admins:
@@ -106,6 +118,10 @@ def test_a_reader_who_deploys_is_not_given_a_second_entry():
     ({"adminPrincipals": [ADMIN_ROLE, ADMIN_ROLE]}, {}, f"genai-platform:cluster.adminPrincipals[1] = '{ADMIN_ROLE}'",
      "unique"),
     ({}, {"readerGroup": "system:readers"}, "genai-platform:access.readerGroup = 'system:readers'", "system:"),
+    ({"creatorPrincipal": "arn:aws:sts::123456789012:assumed-role/ci/run"}, {},
+     "genai-platform:cluster.creatorPrincipal = 'arn:aws:sts::123456789012:assumed-role/ci/run'", "created the cluster"),
+    ({"creatorPrincipal": "arn:aws-us-gov:iam::123456789012:role/ci"}, {},
+     "genai-platform:cluster.creatorPrincipal = 'arn:aws-us-gov:iam::123456789012:role/ci'", "aws partition"),
 ])
 def test_bad_principals_and_groups_name_the_key(project_dir, cluster, access, key, allowed):
     config = read_stack_file(project_dir / "Pulumi.dev.yaml")[0]

@@ -163,6 +163,7 @@ class ClusterSettings(Section):
     public_access_cidrs: list[str] = []
     admin_principals: list[str] = []
     reader_principals: list[str] = []
+    creator_principal: Optional[str] = None
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = [
         "api", "audit", "authenticator",
     ]
@@ -219,6 +220,13 @@ class ClusterSettings(Section):
                     (addon,), addon,
                     f"an add-on this program installs: {', '.join(catalog.EKS_ADDONS)} (remove this key, pin the right one)",
                 )
+        return value
+
+    @field_validator("creator_principal")
+    @classmethod
+    def _creator(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not _IAM_PRINCIPAL_ARN.match(value):
+            raise bad_value((), value, "the IAM role or user ARN that created the cluster, such as arn:aws:iam::123456789012:role/ci")
         return value
 
     @field_validator("admin_principals", "reader_principals")

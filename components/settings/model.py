@@ -105,14 +105,16 @@ class Settings(Section):
         return self
 
     def _check_partition(self) -> None:
-        """Admin and reader principals live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
+        """Principal ARNs live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
         partition = catalog.partition_for(self.region)
-        principals = [("adminPrincipals", i, arn) for i, arn in enumerate(self.cluster.admin_principals)]
-        principals += [("readerPrincipals", i, arn) for i, arn in enumerate(self.cluster.reader_principals)]
-        for key, i, arn in principals:
+        cluster = self.cluster
+        principals = [(("adminPrincipals", i), arn) for i, arn in enumerate(cluster.admin_principals)]
+        principals += [(("readerPrincipals", i), arn) for i, arn in enumerate(cluster.reader_principals)]
+        principals += [(("creatorPrincipal",), cluster.creator_principal)] if cluster.creator_principal else []
+        for path, arn in principals:
             if arn.split(":")[1] != partition:
                 raise bad_value(
-                    ("cluster", key, i), arn,
+                    ("cluster", *path), arn,
                     f"an ARN in the {partition} partition of {self.region}: arn:{partition}:iam::<account>:role/<name>",
                 )
 

@@ -53,11 +53,13 @@ def run_stack(
     stack_file: Optional[Path] = None,
     caller_arn: str = DEFAULT_CALLER_ARN,
     iam_roles: Sequence[str] = (),
+    creator_arn: Optional[str] = None,
 ) -> StackRun:
     """Run the program for `Pulumi.<stack>.yaml` offline; `overrides` replace config keys.
 
     `caller_arn`: who runs it (what sts:GetCallerIdentity reports: an IAM user or role, or an
-    assumed-role session); `iam_roles`: role ARNs of the account, for sessions of roles with a path.
+    assumed-role session); `iam_roles`: role ARNs of the account, for sessions of roles with a path;
+    `creator_arn`: who created the cluster (an update run by someone else; default: the caller).
 
     Raises `components.settings.SettingsError` (via `pulumi.RunError`) for bad config.
     """
@@ -76,7 +78,7 @@ def run_stack(
     loop.set_exception_handler(_quiet_about_refusals)
     asyncio.set_event_loop(loop)
     runtime_settings.SETTINGS.outputs.clear()
-    mocks = PlatformMocks(region, caller_arn, iam_roles)
+    mocks = PlatformMocks(region, caller_arn, iam_roles, creator_arn)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     set_all_config(runtime_config(config, secret_keys), sorted(secret_keys))

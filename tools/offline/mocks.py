@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
@@ -45,13 +45,16 @@ def arn(region: str, service: str, resource: str, *, regional: bool = True, acco
 class PlatformMocks(Mocks):
     """Returns each resource's inputs plus what its provider would compute (ids, ARNs, names)."""
 
-    def __init__(self, region: str, caller_arn: str = DEFAULT_CALLER_ARN, iam_roles: Sequence[str] = ()) -> None:
+    def __init__(self, region: str, caller_arn: str = DEFAULT_CALLER_ARN, iam_roles: Sequence[str] = (),
+                 creator_arn: Optional[str] = None) -> None:
         """`caller_arn`: the identity STS reports (an IAM user or role ARN, or an
         `arn:aws:sts::<account>:assumed-role/<role>/<session>` session ARN); `iam_roles`: role ARNs
-        that exist in the account (their paths, which a session ARN does not carry)."""
+        that exist in the account (their paths, which a session ARN does not carry); `creator_arn`:
+        who created the cluster in an earlier run (default: this caller creates it now)."""
         self.region = region
         self.caller_arn = caller_arn
         self.iam_roles = tuple(iam_roles)
+        self.creator_arn = creator_arn or caller_arn
 
     def issuer_arn(self, arn: str) -> str:
         """What aws.iam.getSessionContext answers: for an assumed-role session the role's ARN (with

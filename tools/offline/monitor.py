@@ -159,7 +159,7 @@ class RecordingMonitor(MockMonitor):
     def _create_access_entries(self, component_urn: str, name: str, cluster_name: str, entries: dict) -> None:
         """The bootstrap entry EKS makes for the creator (the caller's IAM identity: a session's
         role), then each of the component's `accessEntries` as pulumi-eks creates them."""
-        creator = self.mocks.issuer_arn(self.mocks.caller_arn)
+        creator = self.mocks.issuer_arn(self.mocks.creator_arn)
         existing = {eks_api.principal_key(creator): "the cluster creator's entry (bootstrapClusterCreatorAdminPermissions)"}
         for key, entry in entries.items():
             principal = entry.get("principalArn", "")
