@@ -45,6 +45,7 @@ cluster = Cluster(stack, {
     "public_subnet_ids": network.public_subnet_ids,
     "private_subnet_ids": network.private_subnet_ids,
     "tags": tags,
+    "reader_group": settings.access.reader_group,
 })
 # One AZ for the Neuron group: the model caches are zonal EBS volumes (ReadWriteOnce)
 neuron_zone, neuron_subnet_ids = network.private_subnets_in(settings.neuron.availability_zone, "neuron.availabilityZone")
@@ -56,6 +57,7 @@ neuron_nodes = NeuronNodeGroup(f"{stack}-neuron", {
     "subnet_ids": neuron_subnet_ids,
     "tags": tags,
     "region": settings.region,
+    "node_addons": cluster.node_addons,
 })
 NeuronDevicePlugin(f"{stack}-neuron-device-plugin", {
     "image": images.NEURON_DEVICE_PLUGIN, "instance_types": settings.neuron.instance_types, "provider": cluster.provider,
@@ -72,11 +74,11 @@ bedrock = BedrockAccess(f"{stack}-bedrock", {
 
 # In-cluster platform: namespace, credentials, stores, models, gateway, tracing, UI, agents
 namespace = PlatformNamespace(f"{stack}-namespace", {
-    "name": NAMESPACE, "provider": cluster.provider, "depends_on": [cluster.storage_class],
+    "name": NAMESPACE, "provider": cluster.provider, "depends_on": cluster.apps_wait_for,
 })
 credentials = Credentials(f"{stack}-credentials")
 ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAMESPACE, provider=cluster.provider,
-                 credentials=credentials, account_id=account_id)
+                 credentials=credentials, account_id=account_id, pod_identities=bedrock.associations)
 DataStores(f"{stack}-datastores", ctx)
 ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"))
 gateway = Gateway(f"{stack}-gateway", ctx)

@@ -81,6 +81,8 @@ class BedrockAccess(pulumi.ComponentResource):
 
     role_arn: pulumi.Output[str]
     """The Pod Identity role ARN."""
+    associations: dict[str, pulumi.Resource]
+    """Service account -> its Pod Identity association (its pods must start after it)."""
 
     def __init__(self, name: str, args: BedrockAccessArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:bedrock:BedrockAccess", name, {}, opts)
@@ -98,4 +100,5 @@ class BedrockAccess(pulumi.ComponentResource):
             tags=args["tags"],
         )
         self.role_arn = role.arn
+        self.associations = dict(zip(args["service_accounts"], role.associations))
         self.register_outputs({"role_arn": self.role_arn})

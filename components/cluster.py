@@ -12,7 +12,7 @@ from pulumi_aws import eks, iam, kms
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.storage.v1 import StorageClass
 
-from components import catalog
+from components import catalog, cluster_access
 from components.node_group import ManagedNodeGroup
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings.infra import ClusterSettings
@@ -39,6 +39,8 @@ class ClusterArgs(TypedDict):
     """Private subnets (control plane ENIs and nodes)."""
     tags: dict[str, str]
     """AWS tags."""
+    reader_group: str
+    """Kubernetes group of `settings.reader_principals`' access entries (the genai-reader binding)."""
 
 
 def cluster_role_trust_policy(partition: str, region: str, account_id: str, cluster_name: str) -> dict:
@@ -101,6 +103,11 @@ class Cluster(pulumi.ComponentResource):
     """KMS key encrypting Kubernetes secrets."""
     storage_class: StorageClass
     """The default gp3 StorageClass (claims wait for it)."""
+    node_addons: list[eks.Addon]
+    """The add-ons a node needs to join (CNI, kube-proxy, Pod Identity agent): node groups depend on them."""
+    apps_wait_for: list[pulumi.Resource]
+    """What the platform's workloads need first: the StorageClass, CoreDNS (names resolve) and
+    metrics-server (the HPA has metrics)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:cluster:Cluster", name, {}, opts)
@@ -136,18 +143,10 @@ class Cluster(pulumi.ComponentResource):
             node_associate_public_ip_address=False,
             service_role=role,
             authentication_mode=pulumi_eks.AuthenticationMode.API,
-            access_entries={
-                f"admin-{i}": pulumi_eks.AccessEntryArgs(
-                    principal_arn=arn,
-                    access_policies={
-                        "cluster-admin": pulumi_eks.AccessPolicyAssociationArgs(
-                            policy_arn=catalog.eks_access_policy_arn(partition, "AmazonEKSClusterAdminPolicy"),
-                            access_scope=eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                        )
-                    },
-                )
-                for i, arn in enumerate(settings.admin_principals)
-            },
+            # Admins and readers, never the creator: EKS already gave it an admin entry
+            access_entries=cluster_access.access_entries(
+                settings, partition, args["reader_group"], settings.creator_principal or cluster_access.deployer_arn()
+            ),
             endpoint_private_access=True,
             endpoint_public_access=settings.endpoint_public_access,
             public_access_cidrs=settings.public_access_cidrs or None,
@@ -168,7 +167,7 @@ class Cluster(pulumi.ComponentResource):
 
         # Add-ons the nodes need before they can join: CNI (NetworkPolicy enforcement on;
         # without it EKS silently ignores NetworkPolicies), kube-proxy, the Pod Identity agent
-        early = [
+        self.node_addons = early = [
             self._addon(name, cluster_name, settings, "vpc-cni", config={"enableNetworkPolicy": "true"}),
             self._addon(name, cluster_name, settings, "kube-proxy"),
             self._addon(name, cluster_name, settings, "eks-pod-identity-agent"),
@@ -191,12 +190,17 @@ class Cluster(pulumi.ComponentResource):
                 "taints": [],
                 "tags": tags,
                 "partition": partition,
+                "node_addons": early,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=early),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        # Add-ons that run as pods: CoreDNS and the EBS CSI driver (its IAM through Pod Identity)
-        self._addon(name, cluster_name, settings, "coredns", depends_on=[system_nodes])
+        # Add-ons that run as pods: CoreDNS, metrics-server (the resource metrics the gateway's HPA
+        # scales on; EKS does not install it, EKS User Guide "View resource usage with the Kubernetes
+        # Metrics Server"; add-on name metrics-server per "Community add-ons") and the EBS CSI driver
+        # (its IAM through Pod Identity)
+        coredns = self._addon(name, cluster_name, settings, "coredns", depends_on=[system_nodes])
+        metrics = self._addon(name, cluster_name, settings, "metrics-server", depends_on=[system_nodes])
         # The add-on's controller runs as kube-system/ebs-csi-controller-sa (EKS User Guide,
         # add-ons-aws-ebs-csi-driver); the add-on creates that Pod Identity association itself
         ebs_csi_namespace, ebs_csi_account = "kube-system", "ebs-csi-controller-sa"
@@ -225,6 +229,7 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[csi_addon]),
         )
 
+        self.apps_wait_for = [self.storage_class, coredns, metrics]
         self.cluster_name = cluster_name
         self.system_node_group_name = system_nodes.node_group_name
         self.secrets_key_arn = key.arn

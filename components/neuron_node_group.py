@@ -32,6 +32,8 @@ class NeuronNodeGroupArgs(TypedDict):
     """AWS tags."""
     region: str
     """The stack's region (its partition names the node role's managed policies)."""
+    node_addons: Sequence[pulumi.Resource]
+    """The cluster's node add-ons (`Cluster.node_addons`): the node group waits for them."""
 
 
 class NeuronNodeGroup(pulumi.ComponentResource):
@@ -64,6 +66,7 @@ class NeuronNodeGroup(pulumi.ComponentResource):
                 "taints": [NEURON_TAINT],
                 "partition": catalog.partition_for(args["region"]),
                 "tags": args["tags"],
+                "node_addons": args["node_addons"],
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

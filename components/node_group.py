@@ -60,6 +60,8 @@ class ManagedNodeGroupArgs(TypedDict):
     """AWS tags."""
     partition: str
     """AWS partition of the stack's region (aws, aws-us-gov, aws-cn): the managed policies' ARNs."""
+    node_addons: Sequence[pulumi.Resource]
+    """Add-ons a node needs to become Ready (vpc-cni above all): the node group waits for them."""
 
 
 def node_assume_role_policy() -> dict:
@@ -138,7 +140,9 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             labels=args["labels"],
             taints=[eks.NodeGroupTaintArgs(**t) for t in args["taints"]],
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            # Directly on the add-ons: the cluster has no self-managed add-ons, so a node that boots
+            # before vpc-cni exists stays NotReady ("cni plugin not initialized") and the group fails
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *args["node_addons"]]),
         )
         self.node_group_name = group.node_group_name
         self.role_arn = role.arn

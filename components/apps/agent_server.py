@@ -64,6 +64,7 @@ class AgentServer(pulumi.ComponentResource):
             run_as_group=0,
             fs_group=1000,
             service_account=NAME,
+            depends_on=ctx.pod_identity_of(NAME),
             allow_from=[Edge("open-webui", agent.container_port)],
             egress_to=[Edge("litellm", 4000)],
             egress_https=True,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import pulumi
 
@@ -23,10 +24,18 @@ class AppContext:
     provider: pulumi.ProviderResource
     credentials: Credentials
     account_id: pulumi.Input[str]
+    pod_identities: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Service account -> the Pod Identity association made for it outside the apps (Bedrock)."""
 
     def opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
         """Options for a Kubernetes child of `parent`."""
         return pulumi.ResourceOptions(parent=parent, provider=self.provider)
+
+    def pod_identity_of(self, service_account: str) -> list[pulumi.Resource]:
+        """What a workload running as `service_account` must start after: EKS injects Pod Identity
+        credentials only into pods created once the association exists."""
+        association = self.pod_identities.get(service_account)
+        return [association] if association is not None else []
 
     def service_url(self, service: str, port: int, scheme: str = "http", path: str = "") -> str:
         """In-cluster URL of a Service in the platform namespace."""

@@ -94,6 +94,7 @@ class Gateway(pulumi.ComponentResource):
             # start-up migrations run offline as a non-root user (LiteLLM v1.90.6 release notes)
             run_as_user=65532,
             service_account="litellm",
+            depends_on=ctx.pod_identity_of("litellm"),
             allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT)],
             egress_to=[Edge("postgres", POSTGRES_PORT), Edge("cache-redis", REDIS_PORT),
                        Edge("langfuse", LANGFUSE_WEB_PORT)]

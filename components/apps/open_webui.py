@@ -34,7 +34,7 @@ class OpenWebUI(pulumi.ComponentResource):
         several = webui.replicas > 1
 
         uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags)
-        PodIdentityRole(
+        storage = PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=uploads.access_policy(),
             service_accounts=[(ns, NAME)],
@@ -106,5 +106,6 @@ class OpenWebUI(pulumi.ComponentResource):
             # Embedding models and web content are fetched over HTTPS; S3 through Pod Identity
             egress_https=True,
             egress_aws_identity=True,
+            depends_on=storage.associations,  # credentials only reach pods created after them
         ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({})

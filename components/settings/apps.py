@@ -259,6 +259,9 @@ class AccessSettings(Section):
     def _group(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][\w.@:-]{0,127}", value):
             raise bad_value((), value, "a group name as the cluster's authenticator maps it, such as genai-readers")
+        # CreateAccessEntry refuses such groups: "The kubernetes group name ... cannot start with system:"
+        if value.startswith("system:"):
+            raise bad_value((), value, "a group name that does not start with system: (EKS access entries refuse those)")
         return value
 
 

@@ -162,6 +162,8 @@ class ClusterSettings(Section):
     version: str = catalog.DEFAULT_EKS_VERSION
     public_access_cidrs: list[str] = []
     admin_principals: list[str] = []
+    reader_principals: list[str] = []
+    creator_principal: Optional[str] = None
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = [
         "api", "audit", "authenticator",
     ]
@@ -222,13 +224,32 @@ class ClusterSettings(Section):
                 )
         return value
 
-    @field_validator("admin_principals")
+    @field_validator("creator_principal")
     @classmethod
-    def _principals(cls, value: list[str]) -> list[str]:
+    def _creator(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not _IAM_PRINCIPAL_ARN.match(value):
+            raise bad_value((), value, "the IAM role or user ARN that created the cluster, such as arn:aws:iam::123456789012:role/ci")
+        return value
+
+    @field_validator("admin_principals", "reader_principals")
+    @classmethod
+    def _principals(cls, value: list[str], info: ValidationInfo) -> list[str]:
         for i, arn in enumerate(value):
             if not _IAM_PRINCIPAL_ARN.match(arn):
                 raise bad_value((i,), arn, "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin")
-        return value
+        # EKS takes one access entry per principal (CreateAccessEntry: ResourceInUseException)
+        return _unique(value, to_camel(info.field_name))
+
+    @model_validator(mode="after")
+    def _one_entry_per_principal(self):
+        for i, arn in enumerate(self.reader_principals):
+            if arn in self.admin_principals:
+                raise bad_value(
+                    ("readerPrincipals", i), arn,
+                    "a principal that is not in adminPrincipals: EKS gives a principal one access entry "
+                    "(an admin can read already); remove it from one of the lists",
+                )
+        return self
 
     @field_validator("name")
     @classmethod

@@ -18,6 +18,7 @@ from components.settings.apps import (
     OpenWebUISettings,
     SelfHostedModel,
 )
+from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 
@@ -101,15 +102,20 @@ class Settings(Section):
         self._check_zones()
         self._check_models()
         self._check_neuron_capacity()
+        check_system_capacity(self)
         return self
 
     def _check_partition(self) -> None:
-        """Admin principals live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
+        """Principal ARNs live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
         partition = catalog.partition_for(self.region)
-        for i, arn in enumerate(self.cluster.admin_principals):
+        cluster = self.cluster
+        principals = [(("adminPrincipals", i), arn) for i, arn in enumerate(cluster.admin_principals)]
+        principals += [(("readerPrincipals", i), arn) for i, arn in enumerate(cluster.reader_principals)]
+        principals += [(("creatorPrincipal",), cluster.creator_principal)] if cluster.creator_principal else []
+        for path, arn in principals:
             if arn.split(":")[1] != partition:
                 raise bad_value(
-                    ("cluster", "adminPrincipals", i), arn,
+                    ("cluster", *path), arn,
                     f"an ARN in the {partition} partition of {self.region}: arn:{partition}:iam::<account>:role/<name>",
                 )
 

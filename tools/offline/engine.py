@@ -13,7 +13,7 @@ import json
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn, Optional, Sequence
 
 import pulumi
 from pulumi.runtime import settings as runtime_settings
@@ -23,7 +23,8 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.settings import PROJECT
 from components.settings.loading import read_stack_file
-from tools.offline.mocks import PlatformMocks
+from tools.offline.eks_api import EksApiError
+from tools.offline.mocks import DEFAULT_CALLER_ARN, PlatformMocks
 from tools.offline.monitor import RecordingMonitor
 from tools.offline.records import StackRun
 from tools.offline.sdk_imports import load_sdk_modules
@@ -50,8 +51,15 @@ def run_stack(
     project_dir: Path = PROJECT_DIR,
     overrides: Optional[dict[str, Any]] = None,
     stack_file: Optional[Path] = None,
+    caller_arn: str = DEFAULT_CALLER_ARN,
+    iam_roles: Sequence[str] = (),
+    creator_arn: Optional[str] = None,
 ) -> StackRun:
     """Run the program for `Pulumi.<stack>.yaml` offline; `overrides` replace config keys.
+
+    `caller_arn`: who runs it (what sts:GetCallerIdentity reports: an IAM user or role, or an
+    assumed-role session); `iam_roles`: role ARNs of the account, for sessions of roles with a path;
+    `creator_arn`: who created the cluster (an update run by someone else; default: the caller).
 
     Raises `components.settings.SettingsError` (via `pulumi.RunError`) for bad config.
     """
@@ -67,9 +75,10 @@ def run_stack(
     # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one;
     # and no pending outputs of an earlier (failed) run, as pulumi.runtime.test does
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_about_refusals)
     asyncio.set_event_loop(loop)
     runtime_settings.SETTINGS.outputs.clear()
-    mocks = PlatformMocks(region)
+    mocks = PlatformMocks(region, caller_arn, iam_roles, creator_arn)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     set_all_config(runtime_config(config, secret_keys), sorted(secret_keys))
@@ -111,6 +120,13 @@ def exit_process(code: int) -> NoReturn:
     """
     gc.freeze()
     sys.exit(code)
+
+
+def _quiet_about_refusals(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A refusal of the emulated EKS API fails every output of the refused resource; run_stack
+    raises it once, so the copies left in those outputs' futures are not logged again."""
+    if not isinstance(context.get("exception"), EksApiError):
+        loop.default_exception_handler(context)
 
 
 def _drain(loop: asyncio.AbstractEventLoop) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+import re
+from typing import Any, Optional, Sequence
 
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
 ACCOUNT_ID = "123456789012"
+# Who runs the program offline unless a test says otherwise (run_stack(caller_arn=...))
+DEFAULT_CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline"
+_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/(?P<session>.+)$")
 
 # ec2 id prefixes by resource type
 _EC2_PREFIX = {
@@ -41,8 +45,27 @@ def arn(region: str, service: str, resource: str, *, regional: bool = True, acco
 class PlatformMocks(Mocks):
     """Returns each resource's inputs plus what its provider would compute (ids, ARNs, names)."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, caller_arn: str = DEFAULT_CALLER_ARN, iam_roles: Sequence[str] = (),
+                 creator_arn: Optional[str] = None) -> None:
+        """`caller_arn`: the identity STS reports (an IAM user or role ARN, or an
+        `arn:aws:sts::<account>:assumed-role/<role>/<session>` session ARN); `iam_roles`: role ARNs
+        that exist in the account (their paths, which a session ARN does not carry); `creator_arn`:
+        who created the cluster in an earlier run (default: this caller creates it now)."""
         self.region = region
+        self.caller_arn = caller_arn
+        self.iam_roles = tuple(iam_roles)
+        self.creator_arn = creator_arn or caller_arn
+
+    def issuer_arn(self, arn: str) -> str:
+        """What aws.iam.getSessionContext answers: for an assumed-role session the role's ARN (with
+        its path, read through iam:GetRole), any other ARN unchanged (pulumi-aws docs, getSessionContext)."""
+        match = _ASSUMED_ROLE.match(arn)
+        if not match:
+            return arn
+        for role in self.iam_roles:
+            if role.rsplit("/", 1)[-1] == match["role"] and role.split(":")[4] == match["account"]:
+                return role
+        return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -84,10 +107,14 @@ class PlatformMocks(Mocks):
         if token == "aws:ec2/getSubnet:getSubnet":
             return self.subnet(str(args.args["id"])), []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.caller_arn.split(":")[4], "arn": self.caller_arn, "userId": "AIDAOFFLINE"}, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            arn = args.args["arn"]
+            issuer = self.issuer_arn(arn)
+            session = _ASSUMED_ROLE.match(arn)
             return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
-                "userId": "AIDAOFFLINE",
+                "arn": arn, "id": arn, "issuerArn": issuer, "issuerId": "AROAOFFLINE" if session else "",
+                "issuerName": issuer.rsplit("/", 1)[-1] if session else "", "sessionName": session["session"] if session else "",
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
