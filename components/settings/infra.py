@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.alias_generators import to_camel
 
 from components import catalog
+from components.endpoint_access import EGRESS_IP_SERVICE, is_placeholder, non_internet_range
 from components.settings.errors import bad_value
 
 _IAM_PRINCIPAL_ARN = re.compile(
@@ -166,6 +167,8 @@ class ClusterSettings(Section):
         "api", "audit", "authenticator",
     ]
     deletion_protection: bool = False
+    # `pulumi up` runs inside the cluster's VPC (runner, bastion, VPN): preflight then accepts a private endpoint
+    deployer_in_vpc: bool = False
     system_nodes: SystemNodeSettings = SystemNodeSettings()
     addon_versions: dict[str, str] = {}
 
@@ -180,15 +183,18 @@ class ClusterSettings(Section):
     @field_validator("public_access_cidrs")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
+        your_ip = f"your egress IP as <ip>/32 (curl {EGRESS_IP_SERVICE})"
         for i, cidr in enumerate(value):
+            if is_placeholder(cidr):  # the committed stacks' stand-in: refused when deploying (components/endpoint_access.py)
+                continue
             try:
                 net = ipaddress.ip_network(cidr)
             except ValueError:
-                raise bad_value((i,), cidr, "an IPv4 CIDR (network address, no host bits) such as 203.0.113.0/24") from None
+                raise bad_value((i,), cidr, f"an IPv4 CIDR (network address, no host bits), e.g. {your_ip}") from None
             if net.version != 4:
                 raise bad_value(
                     (i,), cidr,
-                    "an IPv4 CIDR such as 203.0.113.0/24: EKS public access CIDRs are IPv4 for this IPv4 cluster "
+                    f"an IPv4 CIDR, e.g. {your_ip}: EKS public access CIDRs are IPv4 for this IPv4 cluster "
                     "(only IPv6 clusters accept IPv6 blocks)",
                 )
             if net.prefixlen < 8:
@@ -196,6 +202,13 @@ class ClusterSettings(Section):
                     (i,), cidr,
                     "a CIDR of /8 or longer: a shorter prefix opens the API endpoint to a large part of the "
                     "internet (0.0.0.0/0 to all of it); list your office or VPN egress ranges",
+                )
+            unreachable = non_internet_range(net)
+            if unreachable:
+                raise bad_value(
+                    (i,), cidr,
+                    f"a public IPv4 range: this is {unreachable}, never the source of a connection from the "
+                    f"internet (EKS refuses it); list {your_ip}, or your office / VPN / CI runner egress range",
                 )
         return value
 
@@ -239,6 +252,11 @@ class ClusterSettings(Section):
     def endpoint_public_access(self) -> bool:
         """The public endpoint is on only when restricted to explicit CIDRs."""
         return bool(self.public_access_cidrs)
+
+    @property
+    def placeholder_cidrs(self) -> list[str]:
+        """`publicAccessCidrs` entries still holding the committed placeholder."""
+        return [c for c in self.public_access_cidrs if is_placeholder(c)]
 
 
 class NeuronSettings(NodeScaling):

@@ -10,6 +10,7 @@ policy pack sees the EKS cluster as it would in a real preview.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -17,6 +18,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _sync_await
 
+from components.endpoint_access import is_placeholder, non_internet_range
 from tools.offline.mocks import ACCOUNT_ID, PlatformMocks, digest
 from tools.offline.records import RESOURCE_SIG, SIG_KEY, ResourceRecord, struct_to_plain
 
@@ -70,6 +72,7 @@ class RecordingMonitor(MockMonitor):
 
         args = record.inputs
         name = request.name
+        refuse_endpoint_access(args)
         cluster_name = args.get("name") or f"{name}-eksCluster"
         service_role = self.resources.get(args.get("serviceRole") or "")
         role_arn = service_role.state.get("arn") if service_role else f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-eksRole"
@@ -145,6 +148,36 @@ class RecordingMonitor(MockMonitor):
         record.outputs = state
         obj = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=component_urn, id="", object=obj)
+
+
+def refuse_endpoint_access(args: dict[str, Any]) -> None:
+    """Fail as pulumi-eks and EKS would on the component's endpoint arguments.
+
+    pulumi-eks throws when publicAccessCidrs is set with the public endpoint off (nodejs/eks/cluster/
+    cluster.ts); EKS answers InvalidParameterException "The following CIDRs are invalid in
+    publicAccessCidrs" (not an IPv4 CIDR on an IPv4 cluster) and "... are not allowed in
+    publicAccessCidrs" (private and documentation ranges). `PLACEHOLDER-...` entries pass: offline
+    they stand for the deployer's CIDR, as `offline-placeholder-*` stands for secrets; a real run
+    refuses them earlier (components/endpoint_access.py)."""
+    cidrs = [str(c) for c in args.get("publicAccessCidrs") or [] if not is_placeholder(c)]
+    if args.get("publicAccessCidrs") and args.get("endpointPublicAccess", True) is False:
+        raise ValueError("`publicAccessCidrs` can only be set when `endpointPublicAccess` is true")
+    invalid, not_allowed = [], []
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr)
+        except ValueError:
+            invalid.append(cidr)
+            continue
+        if net.version != 4:
+            invalid.append(cidr)
+        elif non_internet_range(net):
+            not_allowed.append(cidr)
+    if invalid:
+        raise ValueError(f"InvalidParameterException: The following CIDRs are invalid in publicAccessCidrs: [{', '.join(invalid)}]")
+    if not_allowed:
+        raise ValueError(
+            f"InvalidParameterException: The following CIDRs are not allowed in publicAccessCidrs: [{', '.join(not_allowed)}]")
 
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> dict[str, Any]:

@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None, *, make_clients: Callable[[str], Clients
     parser.add_argument("stack", help="Pulumi stack name, e.g. dev (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR,
                         help=f"directory holding Pulumi.yaml (default: {PROJECT_DIR})")
+    parser.add_argument("--egress-ip", metavar="IP",
+                        help="the public IP `pulumi up` will run from (default: this machine's, "
+                             "from https://checkip.amazonaws.com), e.g. a CI runner's")
     args = parser.parse_args(argv)
 
     try:  # imported here so the checks work (and are testable) without the settings module
@@ -45,6 +48,8 @@ def main(argv: list[str] | None = None, *, make_clients: Callable[[str], Clients
 
     print(f"preflight for stack {args.stack} in {target.region} (read-only)")
     clients = make_clients(target.region) if make_clients else Clients(target.region)
+    if args.egress_ip:
+        clients.egress_ip = lambda: args.egress_ip
     results = run_checks(target, clients)
     for result in results:
         print(result.line())
