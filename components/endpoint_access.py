@@ -64,6 +64,40 @@ def non_internet_range(net: ipaddress.IPv4Network) -> Optional[str]:
     return None
 
 
+def public_cidr_problem(cidr: str) -> Optional[str]:
+    """What a `publicAccessCidrs` entry must be instead, or None when it is fine (placeholders too:
+    they are refused when deploying, not here)."""
+    your_ip = f"your egress IP as <ip>/32 (curl {EGRESS_IP_SERVICE})"
+    if is_placeholder(cidr):
+        return None
+    try:
+        net = ipaddress.ip_network(cidr)
+    except ValueError:
+        return f"an IPv4 CIDR (network address, no host bits), e.g. {your_ip}"
+    if net.version != 4:
+        return (f"an IPv4 CIDR, e.g. {your_ip}: EKS public access CIDRs are IPv4 for this IPv4 cluster "
+                "(only IPv6 clusters accept IPv6 blocks)")
+    if net.prefixlen < 8:
+        return ("a CIDR of /8 or longer: a shorter prefix opens the API endpoint to a large part of the "
+                "internet (0.0.0.0/0 to all of it); list your office or VPN egress ranges")
+    unreachable = non_internet_range(net)
+    if unreachable:
+        return (f"a public IPv4 range: this is {unreachable}, never the source of a connection from the "
+                f"internet (EKS refuses it); list {your_ip}, or your office / VPN / CI runner egress range")
+    return None
+
+
+def private_cidr_problem(cidr: str) -> Optional[str]:
+    """What a `privateAccessCidrs` entry (a network inside or connected to the VPC) must be instead, or None."""
+    try:
+        net = ipaddress.ip_network(cidr)
+    except ValueError:
+        net = None
+    if net is None or net.version != 4 or net.prefixlen < 8:
+        return "an IPv4 CIDR of /8 or longer (network address), e.g. a runner subnet such as 10.20.0.0/20"
+    return None
+
+
 def set_cidr_command(index: int, cidr: str = "<your egress IP>/32") -> str:
     """The command that puts `cidr` at `cluster.publicAccessCidrs[index]`."""
     return f"pulumi config set --path 'cluster.publicAccessCidrs[{index}]' {cidr}"

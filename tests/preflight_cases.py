@@ -75,7 +75,8 @@ def make_target(**overrides) -> PreflightTarget:
         "region": "us-east-1", "availability_zones": None, "az_count": 3, "neuron_instance_types": ["inf2.xlarge"],
         "neuron_max_size": 4, "neuron_capacity_type": "ON_DEMAND", "bedrock_model_ids": [PROFILE],
         "eks_version": "1.35", "expected_account_id": None, "cluster_name": "genai-dev",
-        "public_access_cidrs": (DEPLOYER_CIDR,), "deployer_in_vpc": False, "existing_vpc_id": None,
+        "public_access_cidrs": (DEPLOYER_CIDR,), "deployer_in_vpc": False, "private_access_cidrs": (),
+        "existing_vpc_id": None,
     }
     values.update(overrides)
     return PreflightTarget(**values)
@@ -102,7 +103,8 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                   availability_zones: Optional[list[str]] = None, instance_types: Iterable[str] = ("inf2.xlarge",),
                   max_size: int = 4, capacity_type: str = "ON_DEMAND", model_ids: Iterable[str] = (PROFILE,),
                   version: str = "1.35", public_access_cidrs: Iterable[str] = (DEPLOYER_CIDR,),
-                  deployer_in_vpc: bool = False, existing_vpc_id: Optional[str] = None) -> types.SimpleNamespace:
+                  deployer_in_vpc: bool = False, private_access_cidrs: Iterable[str] = (),
+                  existing_vpc_id: Optional[str] = None) -> types.SimpleNamespace:
     """Stand-in for the stack settings (components.settings): only the fields preflight reads."""
     return types.SimpleNamespace(
         region=region,
@@ -114,7 +116,7 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                                      capacity_type=capacity_type),
         bedrock_models=[types.SimpleNamespace(model_id=model_id) for model_id in model_ids],
         cluster=types.SimpleNamespace(version=version, public_access_cidrs=list(public_access_cidrs),
-                                      deployer_in_vpc=deployer_in_vpc),
+                                      deployer_in_vpc=deployer_in_vpc, private_access_cidrs=list(private_access_cidrs)),
     )
 
 

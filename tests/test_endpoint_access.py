@@ -109,3 +109,25 @@ def test_engine_refusal_reaches_a_program_that_skips_the_settings(tmp_path):
     )
     with pytest.raises(ValueError, match=r"not allowed in publicAccessCidrs: \[10\.1\.0\.96/27\]"):
         run_stack("t", project_dir=tmp_path)
+
+
+def test_private_access_cidrs_open_the_cluster_security_group_on_443(run_with, stack_runs):
+    run = run_with("prod", {"genai-platform:cluster": {
+        "deployerInVpc": True, "privateAccessCidrs": ["10.20.0.0/20", "172.31.8.0/22"]}})
+    cluster = run.one(EKS)
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+    rules = run.of_type("aws:ec2/securityGroupRule:SecurityGroupRule")
+    assert sorted(r.inputs["cidrBlocks"][0] for r in rules) == ["10.20.0.0/20", "172.31.8.0/22"]
+    for rule in rules:
+        assert (rule.inputs["type"], rule.inputs["protocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+            "ingress", "tcp", 443, 443)
+        # the group EKS created for the cluster (its private endpoint ENIs), not a group of ours
+        assert rule.inputs["securityGroupId"] == cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
+    for stack_run in stack_runs.values():
+        assert not stack_run.of_type("aws:ec2/securityGroupRule:SecurityGroupRule")
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "runners", "10.20.0.1/20", "fd00::/8"])
+def test_private_access_cidrs_must_be_ipv4_networks(cidr):
+    with pytest.raises(SettingsError, match=rf"genai-platform:cluster\.privateAccessCidrs\[0\] = {cidr!r}: an IPv4 CIDR"):
+        parse_settings({**BASE, "genai-platform:cluster": {"privateAccessCidrs": [cidr]}})

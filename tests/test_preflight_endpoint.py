@@ -19,6 +19,7 @@ from tools.preflight.endpoint import check_api_endpoint
 
 OUTSIDE_IP = "3.5.140.2"
 VPC = "vpc-0123456789abcdef0"
+RUNNERS = "10.20.0.0/20"
 
 
 def check(target, egress_ip=EGRESS_IP, clients=None):
@@ -48,16 +49,25 @@ def test_private_only_endpoint_from_outside_fails():
 
 
 def test_private_only_endpoint_inside_an_existing_vpc_passes_when_declared():
-    result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True, existing_vpc_id=VPC))
+    result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True, existing_vpc_id=VPC,
+                               private_access_cidrs=(RUNNERS,)))
     assert result.passed, result.line()
-    assert VPC in result.detail and "443" in result.detail
+    assert VPC in result.detail and f"443 open from cluster.privateAccessCidrs {RUNNERS}" in result.detail
+
+
+def test_inside_the_vpc_without_private_access_cidrs_fails():
+    """The cluster security group admits its own members only: a runner or VPN client needs a rule."""
+    result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True, existing_vpc_id=VPC))
+    assert not result.passed and "privateAccessCidrs is empty" in result.detail
+    assert "pulumi config set --path 'cluster.privateAccessCidrs[0]'" in result.fix
 
 
 def test_declared_inside_a_vpc_the_first_up_has_yet_to_create_fails(stubs):
     clients = aws("us-east-1", egress_ip=OUTSIDE_IP)
     stubs(clients, "eks").add_client_error("describe_cluster", "ResourceNotFoundException", "No cluster found", 404,
                                            expected_params={"name": "genai-dev"})
-    result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True), clients=clients)
+    result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True, private_access_cidrs=(RUNNERS,)),
+                   clients=clients)
     assert not result.passed
     assert "does not exist yet" in result.detail
     assert f"'cluster.publicAccessCidrs[0]' {OUTSIDE_IP}/32" in result.fix
@@ -69,9 +79,10 @@ def test_declared_inside_the_vpc_of_a_stack_that_is_up_passes(stubs):
     stubs(clients, "eks").add_response(
         "describe_cluster", {"cluster": {"name": "genai-dev", "status": "ACTIVE", "createdAt": datetime.now(UTC)}},
         expected_params={"name": "genai-dev"})
-    result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True), clients=clients)
+    result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True, private_access_cidrs=(RUNNERS,)),
+                   clients=clients)
     assert result.passed, result.line()
-    assert "genai-dev exists" in result.detail
+    assert "inside the VPC of cluster genai-dev" in result.detail
 
 
 @pytest.mark.parametrize("egress_ip", [EGRESS_IP, OUTSIDE_IP])

@@ -26,7 +26,7 @@ def test_target_from_settings_reads_the_settings_shape():
         region="us-west-2", account_id="111122223333", az_count=2, availability_zones=["us-west-2b", "us-west-2d"],
         instance_types=["trn1.2xlarge"], max_size=3, capacity_type="spot",
         model_ids=[PROFILE, "amazon.nova-lite-v1:0"], public_access_cidrs=["52.95.110.0/24", "54.240.0.0/16"],
-        deployer_in_vpc=True, existing_vpc_id="vpc-0123456789abcdef0",
+        deployer_in_vpc=True, private_access_cidrs=["10.20.0.0/20"], existing_vpc_id="vpc-0123456789abcdef0",
     )
     assert target_from_settings(settings) == PreflightTarget(
         region="us-west-2", availability_zones=["us-west-2b", "us-west-2d"], az_count=2,
@@ -34,7 +34,7 @@ def test_target_from_settings_reads_the_settings_shape():
         bedrock_model_ids=[PROFILE, "amazon.nova-lite-v1:0"], eks_version="1.35",
         expected_account_id="111122223333", cluster_name="genai-dev",
         public_access_cidrs=("52.95.110.0/24", "54.240.0.0/16"), deployer_in_vpc=True,
-        existing_vpc_id="vpc-0123456789abcdef0",
+        private_access_cidrs=("10.20.0.0/20",), existing_vpc_id="vpc-0123456789abcdef0",
     )
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.alias_generators import to_camel
 
 from components import catalog
-from components.endpoint_access import EGRESS_IP_SERVICE, is_placeholder, non_internet_range
+from components.endpoint_access import is_placeholder, private_cidr_problem, public_cidr_problem
 from components.settings.errors import bad_value
 
 _IAM_PRINCIPAL_ARN = re.compile(
@@ -169,6 +169,8 @@ class ClusterSettings(Section):
     deletion_protection: bool = False
     # `pulumi up` runs inside the cluster's VPC (runner, bastion, VPN): preflight then accepts a private endpoint
     deployer_in_vpc: bool = False
+    # networks in or connected to the VPC (runner subnet, VPN clients) let through to the private endpoint on 443
+    private_access_cidrs: list[str] = []
     system_nodes: SystemNodeSettings = SystemNodeSettings()
     addon_versions: dict[str, str] = {}
 
@@ -180,36 +182,14 @@ class ClusterSettings(Section):
             raise bad_value((), value, f"one of the supported EKS versions {', '.join(catalog.SUPPORTED_EKS_VERSIONS)}")
         return value
 
-    @field_validator("public_access_cidrs")
+    @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
-        your_ip = f"your egress IP as <ip>/32 (curl {EGRESS_IP_SERVICE})"
+    def _cidrs(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        problem_of = public_cidr_problem if info.field_name == "public_access_cidrs" else private_cidr_problem
         for i, cidr in enumerate(value):
-            if is_placeholder(cidr):  # the committed stacks' stand-in: refused when deploying (components/endpoint_access.py)
-                continue
-            try:
-                net = ipaddress.ip_network(cidr)
-            except ValueError:
-                raise bad_value((i,), cidr, f"an IPv4 CIDR (network address, no host bits), e.g. {your_ip}") from None
-            if net.version != 4:
-                raise bad_value(
-                    (i,), cidr,
-                    f"an IPv4 CIDR, e.g. {your_ip}: EKS public access CIDRs are IPv4 for this IPv4 cluster "
-                    "(only IPv6 clusters accept IPv6 blocks)",
-                )
-            if net.prefixlen < 8:
-                raise bad_value(
-                    (i,), cidr,
-                    "a CIDR of /8 or longer: a shorter prefix opens the API endpoint to a large part of the "
-                    "internet (0.0.0.0/0 to all of it); list your office or VPN egress ranges",
-                )
-            unreachable = non_internet_range(net)
-            if unreachable:
-                raise bad_value(
-                    (i,), cidr,
-                    f"a public IPv4 range: this is {unreachable}, never the source of a connection from the "
-                    f"internet (EKS refuses it); list {your_ip}, or your office / VPN / CI runner egress range",
-                )
+            problem = problem_of(cidr)
+            if problem:
+                raise bad_value((i,), cidr, problem)
         return value
 
     @field_validator("log_types")

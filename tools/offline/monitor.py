@@ -105,6 +105,8 @@ class RecordingMonitor(MockMonitor):
             }
         child_outputs = {
             **child_inputs,
+            # EKS creates the cluster security group (nodes and control plane ENIs are its members)
+            "vpcConfig": {**child_inputs["vpcConfig"], "clusterSecurityGroupId": "sg-" + digest(name, "cluster-sg")},
             "arn": f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{cluster_name}",
             "endpoint": endpoint,
             "certificateAuthority": {"data": ca_data},

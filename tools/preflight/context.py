@@ -35,6 +35,7 @@ class PreflightTarget:
     cluster_name: str = ""
     public_access_cidrs: tuple[str, ...] = ()  # empty: the API endpoint is private only
     deployer_in_vpc: bool = False
+    private_access_cidrs: tuple[str, ...] = ()  # let through to the private endpoint on 443
     existing_vpc_id: str | None = None  # None: the stack creates the VPC
 
 
@@ -61,6 +62,7 @@ def target_from_settings(settings: Any) -> PreflightTarget:
         cluster_name=str(settings.cluster_name),
         public_access_cidrs=tuple(str(c) for c in cluster.public_access_cidrs),
         deployer_in_vpc=bool(cluster.deployer_in_vpc),
+        private_access_cidrs=tuple(str(c) for c in cluster.private_access_cidrs),
         existing_vpc_id=network.existing_vpc_id or None,
     )
 

@@ -92,24 +92,30 @@ def check_api_endpoint(target: PreflightTarget, clients: Clients) -> list[CheckR
 
 
 def _inside_vpc_result(target: PreflightTarget, clients: Clients, address) -> CheckResult:
-    """`deployerInVpc` is declared: nobody can be inside a VPC that the first `pulumi up` has yet to create."""
+    """`deployerInVpc` is declared: the VPC must be able to contain the deployer (nobody is inside a
+    VPC that the first `pulumi up` has yet to create), and the cluster security group must let it in."""
     seen_from = f" (egress IP {address})" if address else ""
-    sg_note = ("the cluster security group must admit TCP 443 from where `pulumi up` runs "
-               "(EKS user guide, cluster endpoint access)")
-    if target.existing_vpc_id:
-        return CheckResult(NAME, True, f"deploying from inside {target.existing_vpc_id} (cluster.deployerInVpc){seen_from}; "
-                           f"{sg_note}")
-    try:
-        clients("eks").describe_cluster(name=target.cluster_name)
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
+    vpc = target.existing_vpc_id or f"the VPC of cluster {target.cluster_name}"
+    if not target.existing_vpc_id:
+        try:
+            clients("eks").describe_cluster(name=target.cluster_name)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            return CheckResult(
+                NAME, False,
+                f"cluster.deployerInVpc is set, but this stack creates its VPC and cluster {target.cluster_name} "
+                "does not exist yet: on the first `pulumi up` nothing can be inside that VPC",
+                "deploy the first time through the public endpoint "
+                f"({set_cidr_command(0, f'{address}/32' if address else '<your egress IP>/32')}), then close it "
+                "(README, production endpoint); or set network.existingVpcId to a VPC you deploy from",
+            )
+    if not target.private_access_cidrs:
         return CheckResult(
             NAME, False,
-            f"cluster.deployerInVpc is set, but this stack creates its VPC and cluster {target.cluster_name} "
-            "does not exist yet: on the first `pulumi up` nothing can be inside that VPC",
-            f"deploy the first time through the public endpoint ({set_cidr_command(0, f'{address}/32' if address else '<your egress IP>/32')}), "
-            "then close it (README, private production endpoint); or set network.existingVpcId to a VPC you deploy from",
+            f"cluster.deployerInVpc is set but cluster.privateAccessCidrs is empty: inside {vpc} the endpoint admits "
+            "only members of the cluster security group (the nodes), not a runner, bastion or VPN client",
+            "pulumi config set --path 'cluster.privateAccessCidrs[0]' <runner subnet or VPN client CIDR>",
         )
-    return CheckResult(NAME, True, f"cluster {target.cluster_name} exists; deploying from inside its VPC "
-                       f"(cluster.deployerInVpc){seen_from}; {sg_note}")
+    return CheckResult(NAME, True, f"deploying from inside {vpc} (cluster.deployerInVpc){seen_from}; "
+                       f"TCP 443 open from cluster.privateAccessCidrs {', '.join(target.private_access_cidrs)}")
