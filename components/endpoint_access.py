@@ -29,8 +29,9 @@ EGRESS_IP_SERVICE = "https://checkip.amazonaws.com"  # answers with the caller's
 
 # IANA special-purpose IPv4 blocks (RFC 6890) that are never the source address of a connection
 # arriving from the internet. EKS refuses such blocks in publicAccessCidrs at CreateCluster /
-# UpdateClusterConfig ("InvalidParameterException: The following CIDRs are not allowed in
-# publicAccessCidrs", reported for 10.1.0.96/27 (RFC 1918) and 203.0.113.0/24 (RFC 5737)).
+# UpdateClusterConfig: "These CIDR blocks can't include reserved addresses" (AWS knowledge center,
+# eks-lock-api-access-IP-addresses); "InvalidParameterException: The following CIDRs are not allowed
+# in publicAccessCidrs" is reported for 10.1.0.96/27 (RFC 1918) and 203.0.113.0/24 (RFC 5737).
 NON_INTERNET_BLOCKS: tuple[tuple[ipaddress.IPv4Network, str], ...] = tuple(
     (ipaddress.IPv4Network(block), what) for block, what in (
         ("0.0.0.0/8", "'this network' (RFC 1122)"),

@@ -4,6 +4,8 @@ pulumi-eks refuse."""
 
 from __future__ import annotations
 
+import re
+
 import pulumi
 import pytest
 
@@ -105,7 +107,8 @@ def test_engine_refusal_reaches_a_program_that_skips_the_settings(tmp_path):
     (tmp_path / "__main__.py").write_text(
         "import pulumi_eks\n"
         "pulumi_eks.Cluster('c', vpc_id='vpc-1', private_subnet_ids=['subnet-1'], public_subnet_ids=['subnet-2'],\n"
-        "                   endpoint_public_access=True, public_access_cidrs=['10.1.0.96/27'], skip_default_node_group=True)\n"
+        "                   endpoint_public_access=True, public_access_cidrs=['10.1.0.96/27'],\n"
+        "                   skip_default_node_group=True)\n"
     )
     with pytest.raises(ValueError, match=r"not allowed in publicAccessCidrs: \[10\.1\.0\.96/27\]"):
         run_stack("t", project_dir=tmp_path)
@@ -129,5 +132,6 @@ def test_private_access_cidrs_open_the_cluster_security_group_on_443(run_with, s
 
 @pytest.mark.parametrize("cidr", ["0.0.0.0/0", "runners", "10.20.0.1/20", "fd00::/8"])
 def test_private_access_cidrs_must_be_ipv4_networks(cidr):
-    with pytest.raises(SettingsError, match=rf"genai-platform:cluster\.privateAccessCidrs\[0\] = {cidr!r}: an IPv4 CIDR"):
+    key = r"genai-platform:cluster\.privateAccessCidrs\[0\]"
+    with pytest.raises(SettingsError, match=rf"{key} = {re.escape(repr(cidr))}: an IPv4 CIDR"):
         parse_settings({**BASE, "genai-platform:cluster": {"privateAccessCidrs": [cidr]}})

@@ -87,7 +87,8 @@ def test_declared_inside_the_vpc_of_a_stack_that_is_up_passes(stubs):
 
 @pytest.mark.parametrize("egress_ip", [EGRESS_IP, OUTSIDE_IP])
 def test_placeholder_fails_with_the_callers_own_cidr(egress_ip):
-    result = check(make_target(public_access_cidrs=("PLACEHOLDER-replace-with-your-egress-ip/32",)), egress_ip=egress_ip)
+    target = make_target(public_access_cidrs=("PLACEHOLDER-replace-with-your-egress-ip/32",))
+    result = check(target, egress_ip=egress_ip)
     assert not result.passed
     assert "placeholder" in result.detail
     assert result.fix == f"pulumi config set --path 'cluster.publicAccessCidrs[0]' {egress_ip}/32"
@@ -109,7 +110,8 @@ def test_unknown_egress_ip_fails_with_a_way_forward():
     assert not result.passed and "checkip.amazonaws.com" in result.detail
     assert "--egress-ip" in result.fix
     # a placeholder is reported as such even then
-    placeholder = check(make_target(public_access_cidrs=("PLACEHOLDER-x",)), clients=Clients("us-east-1", egress_ip=offline))
+    placeholder = check(make_target(public_access_cidrs=("PLACEHOLDER-x",)),
+                        clients=Clients("us-east-1", egress_ip=offline))
     assert "placeholder" in placeholder.detail and "<your egress IP>/32" in placeholder.fix
 
 

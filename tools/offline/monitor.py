@@ -175,11 +175,10 @@ def refuse_endpoint_access(args: dict[str, Any]) -> None:
             invalid.append(cidr)
         elif non_internet_range(net):
             not_allowed.append(cidr)
-    if invalid:
-        raise ValueError(f"InvalidParameterException: The following CIDRs are invalid in publicAccessCidrs: [{', '.join(invalid)}]")
-    if not_allowed:
-        raise ValueError(
-            f"InvalidParameterException: The following CIDRs are not allowed in publicAccessCidrs: [{', '.join(not_allowed)}]")
+    for refused, what in ((invalid, "invalid"), (not_allowed, "not allowed")):
+        if refused:
+            raise ValueError(f"InvalidParameterException: The following CIDRs are {what} in publicAccessCidrs: "
+                             f"[{', '.join(refused)}]")
 
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> dict[str, Any]:

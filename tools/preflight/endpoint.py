@@ -5,7 +5,8 @@ the public endpoint on, EKS admits only sources in `publicAccessCidrs`; with it 
 inside the VPC (or networks connected to it). Anything else times out resource after resource.
 So: the caller's egress IP (`Clients.egress_ip`, https://checkip.amazonaws.com by default) must lie
 in `publicAccessCidrs`, or the operator declares `cluster.deployerInVpc` and the VPC can exist
-(an existing VPC, or the cluster of a stack that is already up).
+(an existing VPC, or the cluster of a stack that is already up) and let it through the cluster
+security group (`cluster.privateAccessCidrs`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from .report import CheckResult
 
 NAME = "api-endpoint"
 _EGRESS_ERRORS = (OSError, urllib.error.URLError, ValueError, TimeoutError)
-_IN_VPC_FIX = "`pulumi config set --path cluster.deployerInVpc true` when `pulumi up` runs inside the VPC (runner, bastion, VPN)"
+_IN_VPC_FIX = ("when `pulumi up` runs inside the VPC (runner, bastion, VPN): `pulumi config set --path "
+               "cluster.deployerInVpc true` and list that network in cluster.privateAccessCidrs")
 
 
 def _egress_ip(clients: Clients) -> tuple[ipaddress.IPv4Address | None, str]:
@@ -61,8 +63,8 @@ def check_api_endpoint(target: PreflightTarget, clients: Clients) -> list[CheckR
             return [CheckResult(NAME, False, f"cluster.publicAccessCidrs[{i}] = {cidr!r} is not an IPv4 CIDR",
                                 set_cidr_command(i, your_cidr))]
         if unreachable:
-            return [CheckResult(NAME, False, f"cluster.publicAccessCidrs[{i}] = {cidr} is {unreachable}: "
-                                "no internet client has such an address (EKS refuses it)", set_cidr_command(i, your_cidr))]
+            return [CheckResult(NAME, False, f"cluster.publicAccessCidrs[{i}] = {cidr} is {unreachable}: no "
+                                "internet client has such an address (EKS refuses it)", set_cidr_command(i, your_cidr))]
 
     if address is not None:
         for i, cidr in enumerate(cidrs):
@@ -87,7 +89,8 @@ def check_api_endpoint(target: PreflightTarget, clients: Clients) -> list[CheckR
         NAME, False,
         f"egress IP {address} is not in cluster.publicAccessCidrs ({', '.join(cidrs)}): pulumi-eks and every "
         "Kubernetes resource would time out",
-        f"add it: {set_cidr_command(len(cidrs), your_cidr)}; or run from a network inside those CIDRs; or {_IN_VPC_FIX}",
+        f"add it: {set_cidr_command(len(cidrs), your_cidr)}; or run from a network inside those CIDRs; "
+        f"or {_IN_VPC_FIX}",
     )]
 
 
