@@ -83,8 +83,10 @@ def public_cidr_problem(cidr: str) -> Optional[str]:
                 "internet (0.0.0.0/0 to all of it); list your office or VPN egress ranges")
     unreachable = non_internet_range(net)
     if unreachable:
+        inside = "RFC 1918" in unreachable or "RFC 6598" in unreachable
         return (f"a public IPv4 range: this is {unreachable}, never the source of a connection from the "
-                f"internet (EKS refuses it); list {your_ip}, or your office / VPN / CI runner egress range")
+                f"internet (EKS refuses it); list {your_ip}, or your office / VPN / CI runner egress range"
+                + ("; a network inside or connected to the VPC goes in cluster.privateAccessCidrs" if inside else ""))
     return None
 
 

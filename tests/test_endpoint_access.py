@@ -39,6 +39,7 @@ def test_ranges_no_internet_client_has_are_refused_with_the_fix(cidr, what):
     message = str(err.value)
     assert f"genai-platform:cluster.publicAccessCidrs[1] = {cidr!r}" in message
     assert what in message and "checkip.amazonaws.com" in message
+    assert ("cluster.privateAccessCidrs" in message) == ("RFC 1918" in what or "carrier-grade" in what)
     assert "Fix: pulumi config set --path 'cluster.publicAccessCidrs[1]' <value>" in message
 
 

@@ -55,6 +55,14 @@ def test_private_only_endpoint_inside_an_existing_vpc_passes_when_declared():
     assert VPC in result.detail and f"443 open from cluster.privateAccessCidrs {RUNNERS}" in result.detail
 
 
+def test_public_endpoint_from_inside_the_vpc_passes_when_declared():
+    """Inside the VPC the endpoint name resolves to the private endpoint: the public CIDRs do not apply."""
+    result = check(make_target(deployer_in_vpc=True, existing_vpc_id=VPC, private_access_cidrs=(RUNNERS,)),
+                   egress_ip=OUTSIDE_IP)
+    assert result.passed, result.line()
+    assert f"inside {VPC}" in result.detail and OUTSIDE_IP in result.detail
+
+
 def test_inside_the_vpc_without_private_access_cidrs_fails():
     """The cluster security group admits its own members only: a runner or VPN client needs a rule."""
     result = check(make_target(public_access_cidrs=(), deployer_in_vpc=True, existing_vpc_id=VPC))
