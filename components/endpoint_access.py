@@ -127,7 +127,7 @@ def refuse_placeholders_when_deploying(public_access_cidrs: list[str]) -> None:
     """Raise `pulumi.RunError` for placeholder CIDRs unless the run is an offline rehearsal.
 
     A real engine would otherwise hand `PLACEHOLDER-...` to EKS, which the AWS provider refuses
-    (terraform-provider-aws validates each public_access_cidrs entry as a CIDR), possibly after
+    (terraform-provider-aws validates each public_access_cidrs entry with ValidCIDRNetworkAddress), possibly after
     the VPC and IAM were created by an `up --skip-preview`."""
     import pulumi  # noqa: PLC0415
 
