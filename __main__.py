@@ -21,6 +21,7 @@ from components.network import Network
 from components.neuron_device_plugin import NeuronDevicePlugin
 from components.neuron_node_group import NeuronNodeGroup
 from components.settings import SettingsError, load_settings_from_runtime
+from components.endpoint_access import refuse_placeholders_when_deploying
 
 NAMESPACE = "genai"
 BEDROCK_SERVICE_ACCOUNTS = ["litellm", "custom-server"]
@@ -29,6 +30,7 @@ try:
     settings = load_settings_from_runtime()
 except SettingsError as err:
     raise pulumi.RunError(str(err)) from None
+refuse_placeholders_when_deploying(settings.cluster.public_access_cidrs)
 
 stack = f"genai-{settings.environment}"
 tags = {"project": "genai-platform", "environment": settings.environment, "managed-by": "pulumi"}

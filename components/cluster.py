@@ -8,7 +8,7 @@ from typing import Optional, Sequence, TypedDict
 import pulumi
 import pulumi_eks
 import pulumi_kubernetes as k8s
-from pulumi_aws import eks, iam, kms
+from pulumi_aws import ec2, eks, iam, kms
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.storage.v1 import StorageClass
 
@@ -164,6 +164,15 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, key_use]),
         )
         cluster_name = control_plane.eks_cluster.name
+
+        # The private endpoint admits what the EKS-created cluster security group allows (its own
+        # members): let the deployer's network in the VPC or connected to it (runner subnet, VPN) in on 443
+        for cidr in settings.private_access_cidrs:
+            ec2.SecurityGroupRule(
+                f"{name}-api-from-{cidr.replace('/', '-')}", type="ingress", protocol="tcp", from_port=443, to_port=443,
+                security_group_id=control_plane.eks_cluster.vpc_config.cluster_security_group_id,
+                cidr_blocks=[cidr], description="Kubernetes API from cluster.privateAccessCidrs", opts=child,
+            )
 
         # Add-ons the nodes need before they can join: CNI (NetworkPolicy enforcement on;
         # without it EKS silently ignores NetworkPolicies), kube-proxy, the Pod Identity agent

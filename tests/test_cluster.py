@@ -20,13 +20,12 @@ def test_cluster_uses_api_auth_kms_encryption_and_logs(stack_run):
     assert cluster["version"] == "1.35"
 
 
-def test_endpoint_private_and_public_only_for_configured_cidrs(stack_runs):
-    dev = stack_runs["dev"].one(EKS).inputs["vpcConfig"]
-    prod = stack_runs["prod"].one(EKS).inputs["vpcConfig"]
-    assert dev["endpointPrivateAccess"] and prod["endpointPrivateAccess"]
-    assert dev["endpointPublicAccess"] is True
-    assert dev["publicAccessCidrs"] == load_stack_settings("dev").cluster.public_access_cidrs
-    assert prod["endpointPublicAccess"] is False
+def test_endpoint_private_and_public_only_for_configured_cidrs(stack_run, run_with):
+    vpc = stack_run.one(EKS).inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] and vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == load_stack_settings(stack_run.stack).cluster.public_access_cidrs
+    private = run_with("dev", {"genai-platform:cluster": {"publicAccessCidrs": []}}).one(EKS).inputs["vpcConfig"]
+    assert private["endpointPrivateAccess"] and private["endpointPublicAccess"] is False
 
 
 def test_no_default_node_group_and_admins_have_access_entries(stack_run):

@@ -91,13 +91,25 @@ def test_summary_exposure_lines(dev_preview, stack_runs):
     if {"open-webui", "langfuse"} <= {s.inputs["metadata"]["name"] for s in services}:
         assert "svc/open-webui 3000:80" in text and "svc/langfuse 3001:3000" in text
     assert "Load balancers / ingresses: none" in text
-    assert "EKS API endpoint genai-dev: public only from 203.0.113.0/24, and private inside the VPC" in text
+    assert ("EKS API endpoint genai-dev: public only from PLACEHOLDER-replace-with-your-egress-ip/32, and private "
+            "inside the VPC; WARNING: PLACEHOLDER-replace-with-your-egress-ip/32 is a placeholder, set the IP "
+            "`pulumi up` runs from before deploying: pulumi config set --path 'cluster.publicAccessCidrs[0]' "
+            "<your egress IP>/32") in text
     assert "Idling the Neuron group at 0 nodes saves" in text
 
 
-def test_prod_endpoint_is_private_only(stack_runs, project_dir):
+def test_prod_endpoint_is_open_only_to_the_ci_runners(stack_runs, project_dir):
     text = preview_of(stack_runs["prod"], project_dir).summary.text()
-    assert "EKS API endpoint genai-prod: private only" in text
+    assert "EKS API endpoint genai-prod: public only from PLACEHOLDER-replace-with-your-ci-runner-egress-ip/32" in text
+    assert "is a placeholder, set the IP `pulumi up` runs from before deploying" in text
+
+
+def test_private_only_endpoint_says_where_pulumi_up_must_run(run_with, project_dir):
+    run = run_with("dev", {"genai-platform:cluster": {"publicAccessCidrs": []}})
+    text = preview_of(run, project_dir).summary.text()
+    assert "EKS API endpoint genai-dev: private only: reachable from inside the VPC" in text
+    assert "`pulumi up` must run there too (cluster.deployerInVpc, checked by preflight)" in text
+    assert "WARNING" not in text
 
 
 def test_load_balancer_services_are_listed():

@@ -49,7 +49,7 @@ def test_valid_infra_values_are_accepted():
             "existingPublicSubnetIds": ["subnet-89abcdef"],
         },
         "genai-platform:cluster": {
-            "publicAccessCidrs": ["10.0.0.0/8", "203.0.113.7/32"],
+            "publicAccessCidrs": ["52.0.0.0/8", "81.2.69.7/32"],
             "adminPrincipals": ["arn:aws-us-gov:iam::123456789012:role/admin"],
             "logTypes": ["audit"],
             "addonVersions": {"vpc-cni": "v1.19.0-eksbuild.1", "aws-ebs-csi-driver": "v1.40.0-eksbuild.1"},

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.alias_generators import to_camel
 
 from components import catalog
+from components.endpoint_access import is_placeholder, private_cidr_problem, public_cidr_problem
 from components.settings.errors import bad_value, unquoted_version
 
 _IAM_PRINCIPAL_ARN = re.compile(
@@ -168,6 +169,10 @@ class ClusterSettings(Section):
         "api", "audit", "authenticator",
     ]
     deletion_protection: bool = False
+    # `pulumi up` runs inside the cluster's VPC (runner, bastion, VPN): preflight then accepts a private endpoint
+    deployer_in_vpc: bool = False
+    # networks in or connected to the VPC (runner subnet, VPN clients) let through to the private endpoint on 443
+    private_access_cidrs: list[str] = []
     system_nodes: SystemNodeSettings = SystemNodeSettings()
     addon_versions: dict[str, str] = {}
 
@@ -181,26 +186,14 @@ class ClusterSettings(Section):
             raise bad_value((), value, f"one of the supported EKS versions {', '.join(catalog.SUPPORTED_EKS_VERSIONS)}")
         return value
 
-    @field_validator("public_access_cidrs")
+    @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
+    def _cidrs(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        problem_of = public_cidr_problem if info.field_name == "public_access_cidrs" else private_cidr_problem
         for i, cidr in enumerate(value):
-            try:
-                net = ipaddress.ip_network(cidr)
-            except ValueError:
-                raise bad_value((i,), cidr, "an IPv4 CIDR (network address, no host bits) such as 203.0.113.0/24") from None
-            if net.version != 4:
-                raise bad_value(
-                    (i,), cidr,
-                    "an IPv4 CIDR such as 203.0.113.0/24: EKS public access CIDRs are IPv4 for this IPv4 cluster "
-                    "(only IPv6 clusters accept IPv6 blocks)",
-                )
-            if net.prefixlen < 8:
-                raise bad_value(
-                    (i,), cidr,
-                    "a CIDR of /8 or longer: a shorter prefix opens the API endpoint to a large part of the "
-                    "internet (0.0.0.0/0 to all of it); list your office or VPN egress ranges",
-                )
+            problem = problem_of(cidr)
+            if problem:
+                raise bad_value((i,), cidr, problem)
         return value
 
     @field_validator("log_types")
@@ -262,6 +255,11 @@ class ClusterSettings(Section):
     def endpoint_public_access(self) -> bool:
         """The public endpoint is on only when restricted to explicit CIDRs."""
         return bool(self.public_access_cidrs)
+
+    @property
+    def placeholder_cidrs(self) -> list[str]:
+        """`publicAccessCidrs` entries still holding the committed placeholder."""
+        return [c for c in self.public_access_cidrs if is_placeholder(c)]
 
 
 class NeuronSettings(NodeScaling):

@@ -13,6 +13,7 @@ refuse (`tools.offline.eks_api`).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -20,6 +21,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _sync_await
 
+from components.endpoint_access import is_placeholder, non_internet_range
 from tools.offline import eks_api
 from tools.offline.mocks import ACCOUNT_ID, PlatformMocks, digest
 from tools.offline.records import RESOURCE_SIG, SIG_KEY, ResourceRecord, struct_to_plain
@@ -77,6 +79,7 @@ class RecordingMonitor(MockMonitor):
 
         args = record.inputs
         name = request.name
+        refuse_endpoint_access(args)
         cluster_name = args.get("name") or f"{name}-eksCluster"
         service_role = self.resources.get(args.get("serviceRole") or "")
         role_arn = service_role.state.get("arn") if service_role else f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-eksRole"
@@ -109,6 +112,8 @@ class RecordingMonitor(MockMonitor):
             }
         child_outputs = {
             **child_inputs,
+            # EKS creates the cluster security group (nodes and control plane ENIs are its members)
+            "vpcConfig": {**child_inputs["vpcConfig"], "clusterSecurityGroupId": "sg-" + digest(name, "cluster-sg")},
             "arn": f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{cluster_name}",
             "endpoint": endpoint,
             "certificateAuthority": {"data": ca_data},
@@ -155,7 +160,6 @@ class RecordingMonitor(MockMonitor):
         obj = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=component_urn, id="", object=obj)
 
-
     def _create_access_entries(self, component_urn: str, name: str, cluster_name: str, entries: dict) -> None:
         """The bootstrap entry EKS makes for the creator (the caller's IAM identity: a session's
         role), then each of the component's `accessEntries` as pulumi-eks creates them."""
@@ -182,6 +186,35 @@ class RecordingMonitor(MockMonitor):
         self.records.append(ResourceRecord(urn=urn, type=type_, name=name, parent=parent, custom=True,
                                            inputs=inputs, outputs=outputs, emulated=True))
         return urn
+
+
+def refuse_endpoint_access(args: dict[str, Any]) -> None:
+    """Fail as pulumi-eks and EKS would on the component's endpoint arguments.
+
+    pulumi-eks throws when publicAccessCidrs is set with the public endpoint off (nodejs/eks/cluster/
+    cluster.ts); EKS answers InvalidParameterException "The following CIDRs are invalid in
+    publicAccessCidrs" (not an IPv4 CIDR on an IPv4 cluster) and "... are not allowed in
+    publicAccessCidrs" (private and documentation ranges). `PLACEHOLDER-...` entries pass: offline
+    they stand for the deployer's CIDR, as `offline-placeholder-*` stands for secrets; a real run
+    refuses them earlier (components/endpoint_access.py)."""
+    cidrs = [str(c) for c in args.get("publicAccessCidrs") or [] if not is_placeholder(c)]
+    if args.get("publicAccessCidrs") and args.get("endpointPublicAccess", True) is False:
+        raise ValueError("`publicAccessCidrs` can only be set when `endpointPublicAccess` is true")
+    invalid, not_allowed = [], []
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr)
+        except ValueError:
+            invalid.append(cidr)
+            continue
+        if net.version != 4:
+            invalid.append(cidr)
+        elif non_internet_range(net):
+            not_allowed.append(cidr)
+    for refused, what in ((invalid, "invalid"), (not_allowed, "not allowed")):
+        if refused:
+            raise ValueError(f"InvalidParameterException: The following CIDRs are {what} in publicAccessCidrs: "
+                             f"[{', '.join(refused)}]")
 
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> dict[str, Any]:

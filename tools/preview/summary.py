@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.endpoint_access import is_placeholder, set_cidr_command
 from tools.preview.neuron import capacity_lines
 from tools.preview.policy import policy_markdown, policy_text
 from tools.preview.render import is_kubernetes_object
@@ -176,8 +177,11 @@ def endpoint_access(all_entries: list[dict[str, Any]]) -> list[str]:
             mode = "public to the whole internet (0.0.0.0/0)" + (" and private in the VPC" if private else "")
         elif public:
             mode = f"public only from {', '.join(cidrs)}" + (", and private inside the VPC" if private else "")
+            mode += "".join(f"; WARNING: {c} is a placeholder, set the IP `pulumi up` runs from before deploying: "
+                            f"{set_cidr_command(i)}" for i, c in enumerate(cidrs) if is_placeholder(c))
         elif private:
-            mode = "private only: reachable from inside the VPC (VPN, bastion or SSM)"
+            mode = ("private only: reachable from inside the VPC (VPN, bastion or SSM); `pulumi up` must run there "
+                    "too (cluster.deployerInVpc, checked by preflight)")
         else:
             mode = "no endpoint access configured"
         lines.append(f"{name}: {mode}")
