@@ -14,4 +14,5 @@ SQL
 create_app_database langfuse "$LANGFUSE_DB_PASSWORD"
 create_app_database litellm "$LITELLM_DB_PASSWORD"
 create_app_database openwebui "$OPENWEBUI_DB_PASSWORD"
+create_app_database agentserver "$AGENTSERVER_DB_PASSWORD"
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname openwebui -c 'CREATE EXTENSION IF NOT EXISTS vector;'

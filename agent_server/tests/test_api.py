@@ -1,0 +1,149 @@
+"""The agent server end to end on loopback: real process, real LiteLLM proxy, real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+
+from agent_server.tests.client import chat, headers, stream, streamed_text
+from agent_server.tests.conftest import AGENT_MODEL, server_env
+from agent_server.tests.model_stub import ToolCall, tool_results
+from agent_server.tests.server import AgentServerProcess
+
+
+def test_models_lists_one_model_per_agent(agent_server):
+    response = httpx2.get(f"{agent_server.url}/v1/models", headers=headers())
+    assert response.status_code == 200
+    assert sorted(m["id"] for m in response.json()["data"]) == ["platform-assistant", "research-assistant"]
+
+
+def test_wrong_or_missing_key_gets_401_in_openai_format(agent_server):
+    for auth in ({"Authorization": "Bearer not-the-key"}, {}, {"Authorization": "Basic x"}):
+        for method, path in (("GET", "/v1/models"), ("POST", "/v1/chat/completions")):
+            response = httpx2.request(method, f"{agent_server.url}{path}", headers=auth,
+                                      json={"model": "platform-assistant", "messages": []})
+            assert response.status_code == 401, (auth, path)
+            assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_platform_assistant_streams_an_answer_built_on_the_tool_result(agent_server, model, langfuse):
+    model.reset()
+    events = stream(agent_server.url, "platform-assistant", 'use compare_models {"days": 7}',
+                    chat_id="chat-stream-1", user_id="user-ada")
+
+    # the model asked for the tool; the agent ran it against Langfuse's Metrics API with basic auth...
+    query = langfuse.metric_queries[-1]
+    assert query["view"] == "observations" and query["dimensions"] == [{"field": "providedModelName"}]
+    # ...and the tool's result went back to the model (through the gateway) in the next step
+    bodies = model.chat_bodies
+    assert len(bodies) == 2 and bodies[0]["model"] == "scripted"
+    [result] = tool_results(bodies[1]["messages"])
+    assert json.loads(result)["cheapest_per_call"] == "llama-3.2-1b"
+    assert json.loads(result)["slowest_avg_latency"] == "claude-haiku-4-5"
+
+    # the final answer arrived as OpenAI chunks: role first, text in several deltas, stop, usage, [DONE]
+    assert events[0]["choices"][0]["delta"]["role"] == "assistant"
+    text_chunks = [e for e in events if isinstance(e, dict) and e.get("choices") and e["choices"][0]["delta"].get("content")]
+    assert len(text_chunks) > 3
+    assert streamed_text(events).startswith("Done. The tool said: ") and "llama-3.2-1b" in streamed_text(events)
+    assert [e["choices"][0]["finish_reason"] for e in events if isinstance(e, dict) and e.get("choices")][-1] == "stop"
+    assert events[-2]["usage"]["total_tokens"] > 0 and events[-1] == "[DONE]"
+
+
+def test_plain_completion_answers_with_a_message(agent_server):
+    response = chat(agent_server.url, "research-assistant", 'use calculate {"expression": "2**10 / 4"}',
+                    chat_id="chat-plain-1")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["object"] == "chat.completion" and body["choices"][0]["finish_reason"] == "stop"
+    assert '"result":256.0' in body["choices"][0]["message"]["content"].replace(" ", "")
+
+
+def test_run_is_traced_with_a_span_per_step_and_tool_in_the_chats_session(agent_server, langfuse):
+    langfuse.reset()
+    response = chat(agent_server.url, "research-assistant", 'use summarise {"text": "One. Two.", "max_sentences": 1}',
+                    chat_id="chat-trace-1", user_id="user-grace")
+    assert response.status_code == 200
+    spans = langfuse.wait_for_spans(lambda s: s["attributes"].get("session.id") == "chat-trace-1", count=4)
+    names = sorted(s["name"] for s in spans)
+    assert names == [f"chat {AGENT_MODEL}"] * 2 + ["execute_tool summarise", "invoke_agent research-assistant"]
+    assert len({s["trace_id"] for s in spans}) == 1
+    for span in spans:
+        assert span["attributes"]["user.id"] == "user-grace"
+        assert span["attributes"]["langfuse.session.id"] == "chat-trace-1"
+        assert span["authorization"] == langfuse.expected_auth
+        assert span["resource"]["service.name"] == "agent-server"
+    root = next(s for s in spans if s["name"].startswith("invoke_agent"))
+    assert all(s["parent_span_id"] == root["span_id"] for s in spans if s is not root)
+
+
+def test_memory_survives_a_restart(agent_server, model, script):
+    first = chat(agent_server.url, "research-assistant",
+                 'use save_note {"title": "budget", "body": "Q3 budget is 1200 EUR"}', chat_id="chat-memory-1",
+                 user_id="user-ada")
+    assert first.status_code == 200
+    agent_server.restart()
+
+    model.reset()
+    seen = []
+
+    def recall(messages, tools):
+        seen.append(messages)
+        if messages[-1]["role"] == "tool":
+            return f"From your notes: {tool_results(messages)[-1]}"
+        return ToolCall("find_notes", {"query": "budget"})
+
+    script.override = recall
+    second = chat(agent_server.url, "research-assistant", "What was the budget?", chat_id="chat-memory-1")
+    assert second.status_code == 200
+    # the first turn (prompt, tool call, tool result) came back from PostgreSQL to the model
+    first_request = json.dumps(seen[0])
+    assert "save_note" in first_request and "Q3 budget is 1200 EUR" in first_request
+    # and the note itself is still there
+    assert "Q3 budget is 1200 EUR" in second.json()["choices"][0]["message"]["content"]
+
+
+def test_chats_do_not_share_memory_or_notes(agent_server, script):
+    chat(agent_server.url, "research-assistant", 'use save_note {"title": "secret", "body": "alpha"}',
+         chat_id="chat-a")
+    captured = []
+    script.override = lambda messages, tools: captured.append(messages) or "ok"
+    chat(agent_server.url, "research-assistant", "anything stored?", chat_id="chat-b")
+    assert "alpha" not in json.dumps(captured)
+
+
+def test_bad_requests_get_openai_errors(agent_server):
+    url = f"{agent_server.url}/v1/chat/completions"
+    cases = [
+        ({"model": "no-such-agent", "messages": [{"role": "user", "content": "hi"}]}, 404, "model"),
+        ({"model": "platform-assistant", "messages": []}, 400, "messages"),
+        ({"model": "platform-assistant", "messages": [{"role": "wizard", "content": "x"}]}, 400, "messages.0.role"),
+        ({"model": "platform-assistant", "messages": [{"role": "assistant", "content": "x"}]}, 400, "messages.0.role"),
+        ({"messages": [{"role": "user", "content": "x"}]}, 400, "model"),
+    ]
+    for body, status, param in cases:
+        response = httpx2.post(url, json=body, headers=headers())
+        assert response.status_code == status, body
+        error = response.json()["error"]
+        assert error["param"] == param and error["message"], body
+    response = httpx2.post(url, content=b"{not json", headers={**headers(), "Content-Type": "application/json"})
+    assert response.status_code == 400 and "JSON" in response.json()["error"]["message"]
+
+
+def test_the_gateway_key_is_the_servers_own(postgres, gateway, langfuse, model, tmp_path):
+    """A server holding a key LiteLLM does not accept gets a clear upstream error and no model call
+    (without its database, LiteLLM refuses any key but the master key with a 400)."""
+    model.reset()
+    server = AgentServerProcess(server_env(postgres, gateway, langfuse, LITELLM_API_KEY="sk-wrong"),
+                                tmp_path / "log").start()
+    try:
+        response = chat(server.url, "research-assistant", "hello", chat_id="chat-key")
+        assert response.status_code == 502
+        error = response.json()["error"]
+        assert error["code"] == "gateway_error" and "the model gateway answered 400" in error["message"]
+        events = stream(server.url, "research-assistant", "hello")
+        assert events[-2]["error"]["code"] == "gateway_error" and events[-1] == "[DONE]"
+        assert model.call_count == 0
+    finally:
+        server.stop()
