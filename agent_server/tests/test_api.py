@@ -147,3 +147,28 @@ def test_the_gateway_key_is_the_servers_own(postgres, gateway, langfuse, model, 
         assert model.call_count == 0
     finally:
         server.stop()
+
+
+def test_platform_assistant_chains_langfuse_metrics_and_the_gateways_model_info(agent_server, model, script):
+    """Two tool steps in one run: measurements from Langfuse, then list prices from LiteLLM's real
+    `/model/info` (read with the server's gateway key), then the answer."""
+    model.reset()
+
+    def analyst(messages, tools):
+        results = tool_results(messages)
+        if len(results) == 0:
+            return ToolCall("compare_models", {"days": 7})
+        if len(results) == 1:
+            return ToolCall("gateway_models", {})
+        prices = {m["model"]: m for m in json.loads(results[1])["models"]}
+        slowest = json.loads(results[0])["slowest_avg_latency"]
+        return f"Slowest this week: {slowest}, list price {prices[slowest]['input_usd_per_million_tokens']} USD/M input"
+
+    script.override = analyst
+    response = chat(agent_server.url, "platform-assistant", "Which model was slowest this week, and its price?",
+                    chat_id="chat-chain", user_id="user-ada")
+    assert response.status_code == 200
+    answer = response.json()["choices"][0]["message"]["content"]
+    # claude-haiku-4-5's input price comes from LiteLLM's bundled cost map through /model/info
+    assert answer.startswith("Slowest this week: claude-haiku-4-5, list price ") and "None" not in answer
+    assert len(model.chat_bodies) == 3
