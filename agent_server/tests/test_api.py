@@ -172,3 +172,19 @@ def test_platform_assistant_chains_langfuse_metrics_and_the_gateways_model_info(
     # claude-haiku-4-5's input price comes from LiteLLM's bundled cost map through /model/info
     assert answer.startswith("Slowest this week: claude-haiku-4-5, list price ") and "None" not in answer
     assert len(model.chat_bodies) == 3
+
+
+def test_replicas_are_interchangeable(agent_server, postgres, gateway, langfuse, script, tmp_path):
+    """A chat started on one replica carries on, with its memory and notes, on another."""
+    other = AgentServerProcess(server_env(postgres, gateway, langfuse), tmp_path / "log").start()
+    try:
+        first = chat(agent_server.url, "research-assistant",
+                     'use save_note {"title": "venue", "body": "Room 4.12, Thursday"}', chat_id="chat-replicas")
+        assert first.status_code == 200
+        seen = []
+        script.override = lambda messages, tools: seen.append(messages) or "noted"
+        second = chat(other.url, "research-assistant", "Where do we meet?", chat_id="chat-replicas")
+        assert second.status_code == 200
+        assert "Room 4.12, Thursday" in json.dumps(seen[0])
+    finally:
+        other.stop()
