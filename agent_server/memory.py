@@ -1,8 +1,10 @@
 """Conversation memory and notes in PostgreSQL, so any replica can carry on any chat.
 
 One row per agent run (`agent_runs`): the messages that run added (user prompt, model
-responses, tool calls and their results) as pydantic-ai's JSON. A chat's history is the
-concatenation of its rows in insertion order. Notes (`chat_notes`) belong to one chat.
+responses, tool calls and their results) as pydantic-ai's JSON, and its `turn` (how many user
+messages came before it in the chat). A chat's history for turn N is, for each earlier turn, its
+latest run: a regenerated or edited message replaces that turn's answer instead of piling up.
+Notes (`chat_notes`) belong to one chat.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ CREATE TABLE IF NOT EXISTS agent_runs (
     id          bigserial PRIMARY KEY,
     chat_id     text        NOT NULL,
     agent       text        NOT NULL,
+    turn        integer     NOT NULL,
     user_id     text,
     messages    jsonb       NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS agent_runs_chat ON agent_runs (chat_id, agent, id);
+CREATE INDEX IF NOT EXISTS agent_runs_chat ON agent_runs (chat_id, agent, turn, id);
 CREATE TABLE IF NOT EXISTS chat_notes (
     id          bigserial PRIMARY KEY,
     chat_id     text        NOT NULL,
@@ -68,27 +71,29 @@ class Store:
             await conn.execute("SELECT 1")
 
     # -- conversation memory -------------------------------------------------------------------
-    async def history(self, chat_id: str, agent: str, *, last_runs: int) -> list[ModelMessage]:
-        """The chat's messages from its last `last_runs` runs with `agent`, oldest first."""
+    async def history(self, chat_id: str, agent: str, *, before_turn: int, last_runs: int) -> list[ModelMessage]:
+        """The messages of the chat's turns before `before_turn` with `agent` (each turn's latest
+        run; the last `last_runs` turns), oldest first."""
         async with self._pool.connection() as conn:
             rows = await (await conn.execute(
-                "SELECT messages FROM (SELECT id, messages FROM agent_runs WHERE chat_id = %s AND agent = %s "
-                "ORDER BY id DESC LIMIT %s) AS recent ORDER BY id",
-                (chat_id, agent, last_runs),
+                "SELECT messages FROM (SELECT DISTINCT ON (turn) turn, messages FROM agent_runs "
+                "WHERE chat_id = %s AND agent = %s AND turn < %s ORDER BY turn DESC, id DESC LIMIT %s) AS recent "
+                "ORDER BY turn",
+                (chat_id, agent, before_turn, last_runs),
             )).fetchall()
         messages: list[ModelMessage] = []
         for (stored,) in rows:
             messages.extend(ModelMessagesTypeAdapter.validate_python(stored))
         return messages
 
-    async def append_run(self, chat_id: str, agent: str, user_id: Optional[str],
+    async def append_run(self, chat_id: str, agent: str, turn: int, user_id: Optional[str],
                          messages: Sequence[ModelMessage]) -> None:
-        """Store what one run added to the chat."""
+        """Store what one run (the answer to the chat's `turn`-th user message, from 0) added."""
         payload = ModelMessagesTypeAdapter.dump_python(list(messages), mode="json")
         async with self._pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO agent_runs (chat_id, agent, user_id, messages) VALUES (%s, %s, %s, %s)",
-                (chat_id, agent, user_id, Jsonb(payload)),
+                "INSERT INTO agent_runs (chat_id, agent, turn, user_id, messages) VALUES (%s, %s, %s, %s, %s)",
+                (chat_id, agent, turn, user_id, Jsonb(payload)),
             )
 
     # -- notes ---------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Optional
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, ModelHTTPError
-from pydantic_ai.messages import ModelMessage, PartDeltaEvent, PartStartEvent, TextPart, TextPartDelta
+from pydantic_ai.messages import (ModelMessage, ModelRequest, PartDeltaEvent, PartStartEvent, TextPart,
+                                  TextPartDelta)
 
 from agent_server.agents import RunDeps
 from agent_server.openai_api import ApiError
@@ -33,10 +34,13 @@ async def run(agent: Agent[RunDeps, str], name: str, deps: RunDeps, prompt: str,
     """Run `agent` on `prompt`, yielding the answer's text as it streams; store the run in the chat.
 
     The chat's stored history (tool calls and results included) wins over the turns the caller
-    sent; a chat with nothing stored yet (or no chat id) starts from the caller's turns."""
+    sent; a chat with nothing stored yet (or no chat id) starts from the caller's turns. The
+    caller's turns still say which turn this is: a regenerated or edited message is answered from
+    the turns before it, and its answer replaces the stored one."""
+    turn = sum(isinstance(m, ModelRequest) for m in request_history)
     history: list[ModelMessage] = []
     if deps.chat_id:
-        history = await deps.store.history(deps.chat_id, name, last_runs=history_runs)
+        history = await deps.store.history(deps.chat_id, name, before_turn=turn, last_runs=history_runs)
     if not history:
         history = request_history
     settings = {"extra_headers": {GATEWAY_USER_HEADER: deps.user_id}} if deps.user_id else None
@@ -60,7 +64,7 @@ async def run(agent: Agent[RunDeps, str], name: str, deps: RunDeps, prompt: str,
             raise ApiError(502, f"the agent run failed: {exc}", type="api_error", code="agent_error") from None
     outcome.input_tokens, outcome.output_tokens = usage.input_tokens or 0, usage.output_tokens or 0
     if deps.chat_id:
-        await deps.store.append_run(deps.chat_id, name, deps.user_id, new_messages)
+        await deps.store.append_run(deps.chat_id, name, turn, deps.user_id, new_messages)
 
 
 def _text_of(event: object) -> Optional[str]:

@@ -19,8 +19,10 @@ def headers(chat_id: Optional[str] = None, user_id: Optional[str] = None, key: s
     return out
 
 
-def chat(url: str, model: str, prompt: str, **kwargs: Any) -> httpx2.Response:
-    body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+def chat(url: str, model: str, prompt: str, earlier: Optional[list[dict[str, str]]] = None,
+         **kwargs: Any) -> httpx2.Response:
+    """One completion; `earlier` are the chat's previous messages, which Open WebUI always resends."""
+    body = {"model": model, "messages": [*(earlier or []), {"role": "user", "content": prompt}]}
     return httpx2.post(f"{url}/v1/chat/completions", json=body, headers=headers(**kwargs), timeout=60)
 
 

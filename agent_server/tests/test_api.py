@@ -79,10 +79,12 @@ def test_run_is_traced_with_a_span_per_step_and_tool_in_the_chats_session(agent_
 
 
 def test_memory_survives_a_restart(agent_server, model, script):
-    first = chat(agent_server.url, "research-assistant",
-                 'use save_note {"title": "budget", "body": "Q3 budget is 1200 EUR"}', chat_id="chat-memory-1",
-                 user_id="user-ada")
+    prompt = 'use save_note {"title": "budget", "body": "Q3 budget is 1200 EUR"}'
+    first = chat(agent_server.url, "research-assistant", prompt, chat_id="chat-memory-1", user_id="user-ada")
     assert first.status_code == 200
+    # what Open WebUI shows and resends: the text only, without the tool call and its result
+    earlier = [{"role": "user", "content": prompt},
+               {"role": "assistant", "content": first.json()["choices"][0]["message"]["content"]}]
     agent_server.restart()
 
     model.reset()
@@ -95,11 +97,12 @@ def test_memory_survives_a_restart(agent_server, model, script):
         return ToolCall("find_notes", {"query": "budget"})
 
     script.override = recall
-    second = chat(agent_server.url, "research-assistant", "What was the budget?", chat_id="chat-memory-1")
+    second = chat(agent_server.url, "research-assistant", "What was the budget?", earlier, chat_id="chat-memory-1")
     assert second.status_code == 200
-    # the first turn (prompt, tool call, tool result) came back from PostgreSQL to the model
-    first_request = json.dumps(seen[0])
-    assert "save_note" in first_request and "Q3 budget is 1200 EUR" in first_request
+    # the first turn with its tool call and result came back from PostgreSQL to the model
+    first_request = seen[0]
+    assert [m["role"] for m in first_request] == ["system", "user", "assistant", "tool", "assistant", "user"]
+    assert first_request[2]["tool_calls"][0]["function"]["name"] == "save_note"
     # and the note itself is still there
     assert "Q3 budget is 1200 EUR" in second.json()["choices"][0]["message"]["content"]
 
@@ -178,13 +181,36 @@ def test_replicas_are_interchangeable(agent_server, postgres, gateway, langfuse,
     """A chat started on one replica carries on, with its memory and notes, on another."""
     other = AgentServerProcess(server_env(postgres, gateway, langfuse), tmp_path / "log").start()
     try:
-        first = chat(agent_server.url, "research-assistant",
-                     'use save_note {"title": "venue", "body": "Room 4.12, Thursday"}', chat_id="chat-replicas")
+        prompt = 'use save_note {"title": "venue", "body": "Room 4.12, Thursday"}'
+        first = chat(agent_server.url, "research-assistant", prompt, chat_id="chat-replicas")
         assert first.status_code == 200
+        earlier = [{"role": "user", "content": prompt},
+                   {"role": "assistant", "content": first.json()["choices"][0]["message"]["content"]}]
         seen = []
         script.override = lambda messages, tools: seen.append(messages) or "noted"
-        second = chat(other.url, "research-assistant", "Where do we meet?", chat_id="chat-replicas")
+        second = chat(other.url, "research-assistant", "Where do we meet?", earlier, chat_id="chat-replicas")
         assert second.status_code == 200
         assert "Room 4.12, Thursday" in json.dumps(seen[0])
     finally:
         other.stop()
+
+
+def test_a_regenerated_answer_is_built_from_the_turns_before_it(agent_server, script):
+    """Open WebUI's regenerate resends the conversation up to the message being answered again:
+    the agent must not see its own earlier answer to it, nor anything after it."""
+    earlier: list[dict[str, str]] = []
+    for question in ("first question", "second question"):
+        answer = chat(agent_server.url, "research-assistant", question, earlier, chat_id="chat-regen")
+        earlier += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": answer.json()["choices"][0]["message"]["content"]}]
+    seen = []
+    script.override = lambda messages, tools: seen.append(messages) or "second answer, take two"
+    again = chat(agent_server.url, "research-assistant", "second question", earlier[:2], chat_id="chat-regen")
+    assert again.status_code == 200
+    assert [m.get("content") for m in seen[0] if m["role"] == "user"] == ["first question", "second question"]
+    # the next turn continues from the regenerated answer
+    seen.clear()
+    chat(agent_server.url, "research-assistant", "third question",
+         earlier[:3] + [{"role": "assistant", "content": "second answer, take two"}], chat_id="chat-regen")
+    assert [m.get("content") for m in seen[0] if m["role"] == "assistant"] == ["Nothing to do.",
+                                                                              "second answer, take two"]

@@ -46,17 +46,35 @@ def test_history_round_trips_tool_calls_and_keeps_only_the_last_runs(database_ur
     first = turn("q0", "a0")
 
     async def body(store: Store):
-        await store.append_run(chat, "research-assistant", "user-1", first)
+        await store.append_run(chat, "research-assistant", 0, "user-1", first)
         for i in (1, 2):
-            await store.append_run(chat, "research-assistant", "user-1", turn(f"q{i}", f"a{i}"))
-        await store.append_run(chat, "platform-assistant", "user-1", turn("other agent", "x"))
-        return (await store.history(chat, "research-assistant", last_runs=10),
-                await store.history(chat, "research-assistant", last_runs=2))
+            await store.append_run(chat, "research-assistant", i, "user-1", turn(f"q{i}", f"a{i}"))
+        await store.append_run(chat, "platform-assistant", 0, "user-1", turn("other agent", "x"))
+        return (await store.history(chat, "research-assistant", before_turn=3, last_runs=10),
+                await store.history(chat, "research-assistant", before_turn=3, last_runs=2))
 
     everything, recent = run(_with_store(database_url, body))
     assert everything[:4] == first  # parts, ids, arguments and timestamps come back equal
     assert [m.parts[0].content for m in everything[::4]] == ["q0", "q1", "q2"]
     assert [m.parts[0].content for m in recent[::4]] == ["q1", "q2"]
+
+
+def test_a_regenerated_turn_replaces_the_old_answer_and_later_turns_drop_out(database_url):
+    chat = f"chat-{uuid.uuid4().hex}"
+
+    async def body(store: Store):
+        for i in range(3):
+            await store.append_run(chat, "research-assistant", i, None, turn(f"q{i}", f"a{i}"))
+        await store.append_run(chat, "research-assistant", 1, None, turn("q1 edited", "a1 again"))
+        return (await store.history(chat, "research-assistant", before_turn=1, last_runs=10),
+                await store.history(chat, "research-assistant", before_turn=2, last_runs=10),
+                await store.history(chat, "research-assistant", before_turn=3, last_runs=10))
+
+    answering_1, answering_2, answering_3 = run(_with_store(database_url, body))
+    questions = lambda history: [m.parts[0].content for m in history[::4]]  # noqa: E731
+    assert questions(answering_1) == ["q0"]  # regenerating turn 1 sees neither old answer nor turn 2
+    assert questions(answering_2) == ["q0", "q1 edited"]
+    assert questions(answering_3) == ["q0", "q1 edited", "q2"]
 
 
 def test_a_second_store_sees_the_first_ones_writes(database_url):
@@ -67,9 +85,10 @@ def test_a_second_store_sees_the_first_ones_writes(database_url):
         first, second = Store(database_url), Store(database_url)
         await asyncio.gather(first.open(), second.open())
         try:
-            await first.append_run(chat, "research-assistant", None, turn("q", "a"))
+            await first.append_run(chat, "research-assistant", 0, None, turn("q", "a"))
             await first.add_note(chat, None, "t", "b")
-            return await second.history(chat, "research-assistant", last_runs=5), await second.notes(chat)
+            return (await second.history(chat, "research-assistant", before_turn=1, last_runs=5),
+                    await second.notes(chat))
         finally:
             await asyncio.gather(first.close(), second.close())
 
