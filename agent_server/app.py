@@ -31,6 +31,8 @@ log = logging.getLogger("agent_server")
 CHAT_ID_HEADER = "X-OpenWebUI-Chat-Id"
 USER_ID_HEADER = "X-OpenWebUI-User-Id"
 MAX_HEADER_ID = 200  # Langfuse drops session ids longer than 200 characters (langfuse.com docs, Sessions)
+INTERNAL_ERROR = ApiError(500, "the agent server failed to complete the run; see its log", type="server_error",
+                          code="internal_error")
 
 
 def gateway_model(config: Config) -> OpenAIChatModel:
@@ -107,6 +109,9 @@ def create_app(config: Config) -> Starlette:
                 pass
         except ApiError as exc:
             return exc.response()
+        except Exception:  # a bug or a lost database: an OpenAI-shaped 500, details in the log
+            log.exception("agent run failed")
+            return INTERNAL_ERROR.response()
         return JSONResponse(completion.message("".join(outcome.text),
                                                openai_api.usage(outcome.input_tokens, outcome.output_tokens)))
 
@@ -135,6 +140,11 @@ async def _sse(deltas: AsyncIterator[str], completion: Completion, outcome: runn
             yield completion.chunk({"content": text})
     except ApiError as exc:
         yield completion.error_chunk(exc)
+        yield Completion.DONE
+        return
+    except Exception:  # headers are sent: the error goes in the stream, details in the log
+        log.exception("agent run failed")
+        yield completion.error_chunk(INTERNAL_ERROR)
         yield Completion.DONE
         return
     yield completion.chunk({}, "stop")

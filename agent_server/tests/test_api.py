@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx2
+import psycopg
 
 from agent_server.tests.client import chat, headers, stream, streamed_text
 from agent_server.tests.conftest import AGENT_MODEL, server_env
@@ -214,3 +215,24 @@ def test_a_regenerated_answer_is_built_from_the_turns_before_it(agent_server, sc
          earlier[:3] + [{"role": "assistant", "content": "second answer, take two"}], chat_id="chat-regen")
     assert [m.get("content") for m in seen[0] if m["role"] == "assistant"] == ["Nothing to do.",
                                                                               "second answer, take two"]
+
+
+def test_a_failing_run_is_an_openai_error_not_a_broken_connection(postgres, gateway, langfuse, tmp_path):
+    """Its memory table gone (a bug, a bad migration): a 500 in OpenAI's shape, in the stream too."""
+    from agent_server.tests.postgres import SUPERUSER_PASSWORD
+
+    with psycopg.connect(postgres.url("postgres", SUPERUSER_PASSWORD), autocommit=True) as admin:
+        admin.execute("CREATE ROLE flaky LOGIN PASSWORD 'flaky-pw'")
+        admin.execute("CREATE DATABASE flaky OWNER flaky")
+    server = AgentServerProcess(server_env(postgres, gateway, langfuse, DATABASE_URL=postgres.url("flaky", "flaky-pw")),
+                                tmp_path / "log").start()
+    try:
+        with psycopg.connect(postgres.url("flaky", "flaky-pw"), autocommit=True) as owner:
+            owner.execute("DROP TABLE agent_runs")
+        response = chat(server.url, "research-assistant", "hello", chat_id="chat-broken")
+        assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
+        events = stream(server.url, "research-assistant", "hello", chat_id="chat-broken")
+        assert events[-2]["error"]["type"] == "server_error" and events[-1] == "[DONE]"
+        assert "agent run failed" in server.log_text()
+    finally:
+        server.stop()
