@@ -76,7 +76,8 @@ class Config:
                               "project keys (pk-lf-..., sk-lf-...) or unset LANGFUSE_HOST")
         database_url = _required(env, "DATABASE_URL", "postgresql://<role>:<password>@<host>:5432/<database>")
         if not database_url.startswith(("postgresql://", "postgres://")):
-            raise ConfigError("DATABASE_URL is not a postgresql:// URL: postgresql://<role>:<password>@<host>:5432/<db>")
+            raise ConfigError(
+                "DATABASE_URL is not a postgresql:// URL: postgresql://<role>:<password>@<host>:5432/<db>")
         return cls(
             api_key=_required(env, "AGENT_SERVER_API_KEY", "the key Open WebUI sends as Bearer token"),
             gateway_url=_url(env, "LITELLM_BASE_URL", "LiteLLM's base URL, e.g. http://litellm:4000"),

@@ -84,7 +84,8 @@ def gateway(model: ScriptedModel, tmp_path_factory: pytest.TempPathFactory) -> I
     model shows up in `/model/info`."""
     config = {
         "model_list": [
-            {"model_name": AGENT_MODEL, "litellm_params": {"model": "hosted_vllm/scripted", "api_base": model.api_base}},
+            {"model_name": AGENT_MODEL,
+             "litellm_params": {"model": "hosted_vllm/scripted", "api_base": model.api_base}},
             {"model_name": "claude-haiku-4-5", "litellm_params": {
                 "model": "bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0", "aws_region_name": "us-east-1"}},
         ],

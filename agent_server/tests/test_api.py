@@ -45,7 +45,8 @@ def test_platform_assistant_streams_an_answer_built_on_the_tool_result(agent_ser
 
     # the final answer arrived as OpenAI chunks: role first, text in several deltas, stop, usage, [DONE]
     assert events[0]["choices"][0]["delta"]["role"] == "assistant"
-    text_chunks = [e for e in events if isinstance(e, dict) and e.get("choices") and e["choices"][0]["delta"].get("content")]
+    text_chunks = [e for e in events
+                   if isinstance(e, dict) and e.get("choices") and e["choices"][0]["delta"].get("content")]
     assert len(text_chunks) > 3
     assert streamed_text(events).startswith("Done. The tool said: ") and "llama-3.2-1b" in streamed_text(events)
     assert [e["choices"][0]["finish_reason"] for e in events if isinstance(e, dict) and e.get("choices")][-1] == "stop"

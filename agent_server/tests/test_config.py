@@ -37,4 +37,5 @@ def test_the_server_exits_with_the_message_not_a_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "agent_server"], cwd=REPO, capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip() == "agent-server: DATABASE_URL is not set: postgresql://<role>:<password>@<host>:5432/<database>"
+    assert result.stderr.strip() == ("agent-server: DATABASE_URL is not set: "
+                                     "postgresql://<role>:<password>@<host>:5432/<database>")

@@ -63,7 +63,8 @@ def test_usage_query_asks_for_the_gateways_generations_per_model_over_the_period
     assert (query["fromTimestamp"], query["toTimestamp"]) == ("2026-11-23T12:00:00Z", "2026-11-30T12:00:00Z")
     assert {(m["measure"], m["aggregation"]) for m in query["metrics"]} == {
         ("count", "count"), ("totalCost", "sum"), ("latency", "avg"), ("latency", "p95")}
-    assert {(f["column"], f["value"]) for f in query["filters"]} == {("type", "GENERATION"), ("name", "litellm_request")}
+    assert {(f["column"], f["value"]) for f in query["filters"]} == {
+        ("type", "GENERATION"), ("name", "litellm_request")}
 
 
 def test_comparison_names_cheapest_and_slowest_and_skips_unused_models():
