@@ -33,10 +33,11 @@ class Credentials(pulumi.ComponentResource):
         self.langfuse_secret_key = pulumi.Output.concat("sk-lf-", self._uuid("langfuse-secret-key"))
         self.langfuse_admin_password = self._password("langfuse-admin-password", 24, protect=True)
 
-        # Data stores: one PostgreSQL superuser plus a user per app; ClickHouse; two Redis
+        # Data stores: one PostgreSQL superuser plus a user per app (the agent server too); ClickHouse; two Redis
         self.postgres_superuser_password = self._password("postgres-superuser", 32, protect=True)
         self.database_passwords = {
-            app: self._password(f"postgres-{app}", 32, protect=True) for app in ("langfuse", "litellm", "openwebui")
+            app: self._password(f"postgres-{app}", 32, protect=True)
+            for app in ("langfuse", "litellm", "openwebui", "agentserver")
         }
         self.clickhouse_password = self._password("clickhouse", 32, protect=True)
         self.langfuse_redis_password = self._password("langfuse-redis", 32)
