@@ -73,7 +73,10 @@ def run_stack(
     region = str(config.get("aws:region", "us-east-1"))
 
     # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one;
-    # and no pending outputs of an earlier (failed) run, as pulumi.runtime.test does
+    # and no pending outputs of an earlier (failed) run, as pulumi.runtime.test does. The previous
+    # run's loop is closed here, while its self-pipe is still open: left to the garbage collector,
+    # its finaliser may run after the pipe's and fail ("Invalid file descriptor: -1").
+    _close_previous_loop()
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_quiet_about_refusals)
     asyncio.set_event_loop(loop)
@@ -108,6 +111,16 @@ def run_stack(
         outputs=dict(sorted(monitor.stack_outputs.items())),
         secret_outputs=set(monitor.secret_outputs),
     )
+
+
+def _close_previous_loop() -> None:
+    """Close the event loop an earlier run left current (a successful run keeps it open)."""
+    try:
+        previous = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # none set in this thread
+        return
+    if not previous.is_closed() and not previous.is_running():
+        previous.close()
 
 
 def exit_process(code: int) -> NoReturn:
