@@ -45,6 +45,7 @@ cluster = Cluster(stack, {
     "public_subnet_ids": network.public_subnet_ids,
     "private_subnet_ids": network.private_subnet_ids,
     "tags": tags,
+    "retention": settings.retention,
 })
 neuron_nodes = NeuronNodeGroup(f"{stack}-neuron", {
     "settings": settings.neuron,
@@ -71,7 +72,7 @@ bedrock = BedrockAccess(f"{stack}-bedrock", {
 namespace = PlatformNamespace(f"{stack}-namespace", {
     "name": NAMESPACE, "provider": cluster.provider, "depends_on": [cluster.storage_class],
 })
-credentials = Credentials(f"{stack}-credentials")
+credentials = Credentials(f"{stack}-credentials", settings.retention)
 ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAMESPACE, provider=cluster.provider,
                  credentials=credentials, account_id=account_id)
 DataStores(f"{stack}-datastores", ctx)

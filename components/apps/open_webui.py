@@ -33,7 +33,7 @@ class OpenWebUI(pulumi.ComponentResource):
         webui = settings.open_webui
         several = webui.replicas > 1
 
-        uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags)
+        uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags, retention=settings.retention)
         PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=uploads.access_policy(),
@@ -106,5 +106,5 @@ class OpenWebUI(pulumi.ComponentResource):
             # Embedding models and web content are fetched over HTTPS; S3 through Pod Identity
             egress_https=True,
             egress_aws_identity=True,
-        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self), retention=settings.retention)
         self.register_outputs({})

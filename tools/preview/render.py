@@ -50,6 +50,7 @@ def entries(run: StackRun, masker: Masker) -> list[dict[str, Any]]:
             "custom": r.custom,
             "inputs": sort_keys(masker.inputs(r)),
             "dependencies": sorted(r.dependencies),
+            **({"protect": True} if r.protect else {}),  # a destroy stops at it (tools.preview.teardown)
         }
         for r in sorted(run.resources, key=lambda r: r.urn)
     ]

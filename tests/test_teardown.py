@@ -1,0 +1,118 @@
+"""`pulumi destroy`: `genai-platform:retainData` decides what a destroy keeps, flipping it on a
+live stack is a safe update, and the preview's teardown section states what stays behind."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from components.settings import load_stack_settings
+from tools.offline.updates import update_findings
+from tools.preview.masking import Masker
+from tools.preview.render import entries
+from tools.preview.teardown import leftovers, teardown_text
+
+BUCKET = "aws:s3/bucket:Bucket"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+
+
+def _claim_holders(run):
+    return run.of_type(PVC) + [s for s in run.of_type(STATEFUL_SET) if s.inputs["spec"].get("volumeClaimTemplates")]
+
+
+def test_committed_stacks_choose_explicitly():
+    assert load_stack_settings("dev").retain_data is False
+    assert load_stack_settings("prod").retain_data is True
+
+
+def test_retain_data_decides_every_data_holder(stack_run):
+    retained = load_stack_settings(stack_run.stack).retain_data
+    buckets, claims = stack_run.of_type(BUCKET), stack_run.of_type(PVC)
+    assert buckets and claims
+    for bucket in buckets:
+        assert bucket.protect is retained and bool(bucket.inputs.get("forceDestroy")) is not retained, bucket.name
+    for claim in claims:
+        assert claim.protect is retained, claim.name
+    for stateful in _claim_holders(stack_run):
+        if stateful.type == STATEFUL_SET:
+            policy = stateful.inputs["spec"]["persistentVolumeClaimRetentionPolicy"]
+            assert policy == {"whenDeleted": "Retain" if retained else "Delete", "whenScaled": "Retain"}
+    (storage_class,) = stack_run.of_type(STORAGE_CLASS)
+    assert storage_class.inputs["reclaimPolicy"] == ("Retain" if retained else "Delete")
+    protected = [r for r in stack_run.resources if r.protect]
+    assert bool(protected) is retained  # dev: nothing a destroy would stop at
+
+
+def test_a_dev_stack_goes_in_one_destroy(stack_runs):
+    run = stack_runs["dev"]
+    items = leftovers(entries(run, Masker(run)), "us-east-1")
+    assert [i.what for i in items if i.blocks] == []
+    assert "removes every resource of the stack in one run" in teardown_text(entries(run, Masker(run)), "us-east-1")[0]
+
+
+def test_teardown_lists_what_the_records_leave_behind(stack_run):
+    settings = load_stack_settings(stack_run.stack)
+    items = leftovers(entries(stack_run, Masker(stack_run)), settings.region)
+    blockers, stays = [i.what for i in items if i.blocks], [i.what for i in items if not i.blocks]
+
+    protected = [r for r in stack_run.resources if r.protect]
+    listed = [b for b in blockers if "protected resources" in b]
+    assert listed == ([f"{len(protected)} protected resources: "
+                       + ", ".join(sorted(f"{r.name} [{r.type}]" for r in protected))] if protected else [])
+    unforced = sorted(r.name for r in stack_run.of_type(BUCKET) if not r.inputs.get("forceDestroy"))
+    assert sorted(b.split(":")[0].removeprefix("bucket ") for b in blockers if b.startswith("bucket ")) == unforced
+    cluster = stack_run.one("aws:eks/cluster:Cluster")
+    assert any("deletion protection" in b for b in blockers) is settings.cluster.deletion_protection
+
+    # Retained volumes: their sizes come from the settings, not from the records
+    volumes = [s for s in stays if "EBS volumes" in s]
+    if settings.retain_data:
+        stores, webui = settings.data_stores, settings.open_webui
+        gib = (stores.postgres_gib + stores.redis_gib + settings.langfuse.clickhouse_gib
+               + sum(m.cache_gib for m in settings.models) + (webui.data_gib if webui.replicas == 1 else 0))
+        count = 3 + len(settings.models) + (webui.replicas == 1)
+        assert len(volumes) == 1 and volumes[0].startswith(f"{count} EBS volumes, {gib:g} GiB")
+    else:
+        assert volumes == []
+    group = f"/aws/eks/{settings.cluster_name}/cluster"
+    assert any(s.startswith(f"CloudWatch log group {group} ") for s in stays)
+    assert any(s.startswith(f"KMS key {stack_run.one('aws:kms/key:Key').name}: pending deletion for 30 days") for s in stays)
+    assert cluster.inputs["name"] == settings.cluster_name
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_flipping_retain_data_is_a_safe_update(stack, stack_runs, run_with):
+    """Both directions: no update Kubernetes refuses, no claim, bucket or StatefulSet replaced."""
+    current = stack_runs[stack]
+    flipped = run_with(stack, {"genai-platform:retainData": not load_stack_settings(stack).retain_data})
+    assert update_findings(current, flipped) == [] and update_findings(flipped, current) == []
+    # the StorageClass is what changes shape: replaced under its name, delete first
+    (storage_class,) = flipped.of_type(STORAGE_CLASS)
+    assert storage_class.replace_on_changes == ["reclaimPolicy"] and storage_class.delete_before_replace
+
+
+def test_update_findings_catch_what_kubernetes_refuses_and_what_loses_data(stack_runs):
+    dev = stack_runs["dev"]
+    (storage_class,) = dev.of_type(STORAGE_CLASS)
+    flipped_class = dataclasses.replace(storage_class, inputs={**storage_class.inputs, "reclaimPolicy": "Retain"})
+    plain = dataclasses.replace(flipped_class, replace_on_changes=[], delete_before_replace=False)
+    same_name = dataclasses.replace(flipped_class, delete_before_replace=False)
+
+    def run_with_record(record):
+        return dataclasses.replace(dev, resources=[record if r.urn == record.urn else r for r in dev.resources])
+
+    assert update_findings(dev, run_with_record(plain)) == [
+        f"{storage_class.name} [{STORAGE_CLASS}]: Kubernetes refuses to update reclaimPolicy (immutable)"]
+    assert "collides with the old one" in update_findings(dev, run_with_record(same_name))[0]
+
+    # A claim moved to another class is replaced: its volume goes, or a protected claim stops the update
+    claim = dev.of_type(PVC)[0]
+    spec = {**claim.inputs["spec"], "storageClassName": "gp3-other"}
+    moved = dataclasses.replace(claim, inputs={**claim.inputs, "spec": spec})
+    assert update_findings(dev, run_with_record(moved)) == [
+        f"{claim.name} [{PVC}]: replaced (spec.storageClassName), which deletes its data"]
+    protected = dataclasses.replace(claim, protect=True)
+    assert update_findings(run_with_record(protected), run_with_record(moved))[0].endswith("Pulumi refuses: it is protected")
