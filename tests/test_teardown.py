@@ -116,3 +116,14 @@ def test_update_findings_catch_what_kubernetes_refuses_and_what_loses_data(stack
         f"{claim.name} [{PVC}]: replaced (spec.storageClassName), which deletes its data"]
     protected = dataclasses.replace(claim, protect=True)
     assert update_findings(run_with_record(protected), run_with_record(moved))[0].endswith("Pulumi refuses: it is protected")
+
+
+def test_the_pr_diff_shows_a_change_of_protection(stack_runs):
+    from tools.preview.diff import compare  # noqa: PLC0415
+
+    prod = stack_runs["prod"]
+    protected = entries(prod, Masker(prod))
+    unprotected = [{k: v for k, v in e.items() if k != "protect"} for e in protected]
+    changes = compare(unprotected, protected)
+    assert {c.urn for c in changes} == {r.urn for r in prod.resources if r.protect}
+    assert all(c.status == "changed" and "+# protect: true (a destroy stops here)" in c.detail for c in changes)

@@ -106,6 +106,8 @@ def _expand(value: Any) -> Any:
 def view(entry: dict[str, Any], with_dependencies: bool = False) -> str:
     """What a reviewer reads for one resource: its manifest, or its inputs."""
     text = dump_yaml(manifest(entry)) if is_kubernetes_object(entry) else dump_yaml({"inputs": _expand(entry["inputs"])})
+    if entry.get("protect"):
+        text += "# protect: true (a destroy stops here)\n"
     if with_dependencies:
         text += "# dependsOn:\n" + "".join(f"#   {urn}\n" for urn in entry["dependencies"])
     return text
