@@ -80,18 +80,22 @@ def run_stack(
     program = project_dir / "__main__.py"
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
-    # The SDK modules make a heap of ~250k objects that lives as long as the process: loaded first
-    # (as the benchmark's baseline loads them) and frozen, full collections during the run skip
-    # them (about 0.1 s less CPU). Unfreeze hands them back to the collector afterwards.
-    load_sdk_modules(project_dir)
-    gc.freeze()
+    # The SDK modules make a heap of ~250k objects that lives as long as the process. With the
+    # cyclic collector on (tests, in-process runs) they are loaded first and frozen, so that full
+    # collections during the run skip them; unfreeze hands them back afterwards. The command-line
+    # tools run with the collector off (tools.offline.process), where neither step is needed.
+    collecting = gc.isenabled()
+    if collecting:
+        load_sdk_modules(project_dir)
+        gc.freeze()
     try:
         _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except BaseException:
         _drain(loop)
         raise
     finally:
-        gc.unfreeze()
+        if collecting:
+            gc.unfreeze()
 
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return StackRun(
