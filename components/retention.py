@@ -40,5 +40,3 @@ class DataRetention:
         Scaling down never deletes a claim."""
         return {"whenDeleted": "Retain" if self.retain else "Delete", "whenScaled": "Retain"}
 
-
-RETAIN = DataRetention(retain=True)

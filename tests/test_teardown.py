@@ -127,3 +127,14 @@ def test_the_pr_diff_shows_a_change_of_protection(stack_runs):
     changes = compare(unprotected, protected)
     assert {c.urn for c in changes} == {r.urn for r in prod.resources if r.protect}
     assert all(c.status == "changed" and "+# protect: true (a destroy stops here)" in c.detail for c in changes)
+
+
+def test_a_bad_retain_data_value_names_the_key_and_the_value():
+    from components.settings import SettingsError, parse_settings  # noqa: PLC0415
+
+    base = {"aws:region": "us-east-1", "genai-platform:hfToken": "hf_x"}
+    with pytest.raises(SettingsError) as err:
+        parse_settings({**base, "genai-platform:retainData": "maybe"})
+    assert "genai-platform:retainData = 'maybe'" in str(err.value) and "boolean" in str(err.value)
+    assert parse_settings({**base, "genai-platform:retainData": "false"}).retain_data is False  # as the CLI passes it
+    assert parse_settings(base).retain_data is True
