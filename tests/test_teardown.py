@@ -3,7 +3,7 @@ live stack is a safe update, and the preview's teardown section states what stay
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 
 import pytest
 
@@ -86,36 +86,67 @@ def test_teardown_lists_what_the_records_leave_behind(stack_run):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_flipping_retain_data_is_a_safe_update(stack, stack_runs, run_with):
     """Both directions: no update Kubernetes refuses, no claim, bucket or StatefulSet replaced."""
-    current = stack_runs[stack]
-    flipped = run_with(stack, {"genai-platform:retainData": not load_stack_settings(stack).retain_data})
+    current = entries(stack_runs[stack], Masker(stack_runs[stack]))
+    flipped_run = run_with(stack, {"genai-platform:retainData": not load_stack_settings(stack).retain_data})
+    flipped = entries(flipped_run, Masker(flipped_run))
     assert update_findings(current, flipped) == [] and update_findings(flipped, current) == []
     # the StorageClass is what changes shape: replaced under its name, delete first
-    (storage_class,) = flipped.of_type(STORAGE_CLASS)
+    (storage_class,) = flipped_run.of_type(STORAGE_CLASS)
     assert storage_class.replace_on_changes == ["reclaimPolicy"] and storage_class.delete_before_replace
 
 
+def _edited(all_entries, urn, **changes):
+    out = copy.deepcopy(all_entries)
+    (entry,) = [e for e in out if e["urn"] == urn]
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return out
+
+
 def test_update_findings_catch_what_kubernetes_refuses_and_what_loses_data(stack_runs):
-    dev = stack_runs["dev"]
-    (storage_class,) = dev.of_type(STORAGE_CLASS)
-    flipped_class = dataclasses.replace(storage_class, inputs={**storage_class.inputs, "reclaimPolicy": "Retain"})
-    plain = dataclasses.replace(flipped_class, replace_on_changes=[], delete_before_replace=False)
-    same_name = dataclasses.replace(flipped_class, delete_before_replace=False)
-
-    def run_with_record(record):
-        return dataclasses.replace(dev, resources=[record if r.urn == record.urn else r for r in dev.resources])
-
-    assert update_findings(dev, run_with_record(plain)) == [
-        f"{storage_class.name} [{STORAGE_CLASS}]: Kubernetes refuses to update reclaimPolicy (immutable)"]
-    assert "collides with the old one" in update_findings(dev, run_with_record(same_name))[0]
+    dev = entries(stack_runs["dev"], Masker(stack_runs["dev"]))
+    (storage_class,) = [e for e in dev if e["type"] == STORAGE_CLASS]
+    urn, flipped_inputs = storage_class["urn"], {**storage_class["inputs"], "reclaimPolicy": "Retain"}
+    plain = _edited(dev, urn, inputs=flipped_inputs, replaceOnChanges=None, deleteBeforeReplace=None)
+    assert update_findings(dev, plain) == [
+        f"{storage_class['name']} [{STORAGE_CLASS}]: Kubernetes refuses to update reclaimPolicy (immutable)"]
+    same_name = _edited(dev, urn, inputs=flipped_inputs, deleteBeforeReplace=None)
+    assert "collides with the old one" in update_findings(dev, same_name)[0]
 
     # A claim moved to another class is replaced: its volume goes, or a protected claim stops the update
-    claim = dev.of_type(PVC)[0]
-    spec = {**claim.inputs["spec"], "storageClassName": "gp3-other"}
-    moved = dataclasses.replace(claim, inputs={**claim.inputs, "spec": spec})
-    assert update_findings(dev, run_with_record(moved)) == [
-        f"{claim.name} [{PVC}]: replaced (spec.storageClassName), which deletes its data"]
-    protected = dataclasses.replace(claim, protect=True)
-    assert update_findings(run_with_record(protected), run_with_record(moved))[0].endswith("Pulumi refuses: it is protected")
+    claim = next(e for e in dev if e["type"] == PVC)
+    moved = _edited(dev, claim["urn"], inputs={**claim["inputs"], "spec": {**claim["inputs"]["spec"],
+                                                                          "storageClassName": "gp3-other"}})
+    assert update_findings(dev, moved) == [f"{claim['name']} [{PVC}]: replaced (spec.storageClassName), which deletes its data"]
+    protected = _edited(dev, claim["urn"], protect=True)
+    assert update_findings(protected, moved)[0].endswith("Pulumi refuses: it is protected")
+
+    # A StatefulSet whose claims go with it (dev: whenDeleted Delete) loses them when replaced
+    postgres = next(e for e in dev if e["type"] == STATEFUL_SET and e["inputs"]["metadata"]["name"] == "postgres")
+    renamed = _edited(dev, postgres["urn"], inputs={**postgres["inputs"], "spec": {**postgres["inputs"]["spec"],
+                                                                                  "serviceName": "pg"}})
+    assert update_findings(dev, renamed) == [
+        f"{postgres['name']} [{STATEFUL_SET}]: replaced (spec.serviceName), which deletes its data"]
+
+
+def test_the_pr_diff_warns_about_an_update_that_loses_data(stack_runs):
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from tools.preview.diff import compare_with, render_markdown, render_text  # noqa: PLC0415
+
+    dev = entries(stack_runs["dev"], Masker(stack_runs["dev"]))
+    claim = next(e for e in dev if e["type"] == PVC)
+    grown = _edited(dev, claim["urn"], inputs={**claim["inputs"], "spec": {**claim["inputs"]["spec"],
+                                                                          "resources": {"requests": {"storage": "99Gi"}}}})
+    cost = {"monthlyTotal": 1.0, "byComponent": {}}
+    old_side = SimpleNamespace(rev="main", commit=None, result=lambda: (dev, cost))  # the base revision, rendered
+    report = compare_with(SimpleNamespace(stack="dev", entries=grown, cost=cost), old_side)
+    warning = f"{claim['name']} [{PVC}]: replaced (spec.resources), which deletes its data"
+    assert report.warnings == [warning]
+    assert f"  ! {warning}" in render_text(report) and f"- {warning}" in render_markdown(report)
 
 
 def test_the_pr_diff_shows_a_change_of_protection(stack_runs):

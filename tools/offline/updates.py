@@ -1,7 +1,8 @@
 """What `pulumi up` would do to a live stack when its configuration changes, as far as the
 providers decide it: which resources it replaces, which updates Kubernetes refuses, and which
 replacements delete stored data. The offline engine renders one configuration; comparing two
-renderings (`update_findings(old, new)`) is the update from the first to the second.
+renderings (`update_findings(old, new)`, resource entries as `tools.preview.render.entries`
+writes them) is the update from the first to the second; the PR diff reports what it finds.
 
 Rules, from the sources:
 - pulumi-kubernetes replaces an object when a "force new" field changes
@@ -20,8 +21,6 @@ Rules, from the sources:
 from __future__ import annotations
 
 from typing import Any
-
-from tools.offline.records import ResourceRecord, StackRun
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
@@ -55,41 +54,41 @@ def _matches(paths: set[str], fields: tuple[str, ...]) -> list[str]:
     return sorted(p for p in paths if any(p == f or p.startswith(f + ".") or f.startswith(p + ".") for f in fields))
 
 
-def _holds_data(record: ResourceRecord) -> bool:
-    if record.type in (PVC, *BUCKETS):
+def _holds_data(entry: dict[str, Any]) -> bool:
+    if entry["type"] in (PVC, *BUCKETS):
         return True
-    spec = record.inputs.get("spec") or {}
+    spec = entry["inputs"].get("spec") or {}
     retention = (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenDeleted", "Retain")
-    return record.type == STATEFUL_SET and bool(spec.get("volumeClaimTemplates")) and retention == "Delete"
+    return entry["type"] == STATEFUL_SET and bool(spec.get("volumeClaimTemplates")) and retention == "Delete"
 
 
-def update_findings(old: StackRun, new: StackRun) -> list[str]:
-    """What updating a stack deployed as `old` to `new` would break: refused updates, replacements
-    that collide, and replacements that delete (or, protected, stop at) stored data."""
-    before = {r.urn: r for r in old.resources}
+def update_findings(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
+    """What updating a stack deployed as `old` to `new` (resource entries) would break: refused
+    updates, replacements that collide, and replacements that delete (or, protected, stop at) data."""
+    before = {e["urn"]: e for e in old}
     findings = []
-    for record in new.resources:
-        previous = before.get(record.urn)
-        if previous is None or not record.custom:
+    for entry in new:
+        previous = before.get(entry["urn"])
+        if previous is None or not entry.get("custom", True):
             continue
-        paths = changed_paths(previous.inputs, record.inputs)
+        paths = changed_paths(previous["inputs"], entry["inputs"])
         if not paths:
             continue
-        kube = record.type.startswith("kubernetes:")
-        by_provider = _matches(paths, FORCE_NEW.get(record.type, ()) + (NAME_FIELDS if kube else ()))
-        by_option = _matches(paths, tuple(record.replace_on_changes))
-        refused = [p for p in _matches(paths, IMMUTABLE.get(record.type, ())) if p not in by_provider + by_option]
-        what = f"{record.name} [{record.type}]"
+        kube = entry["type"].startswith("kubernetes:")
+        by_provider = _matches(paths, FORCE_NEW.get(entry["type"], ()) + (NAME_FIELDS if kube else ()))
+        by_option = _matches(paths, tuple(entry.get("replaceOnChanges", ())))
+        refused = [p for p in _matches(paths, IMMUTABLE.get(entry["type"], ())) if p not in by_provider + by_option]
+        what = f"{entry['name']} [{entry['type']}]"
         if refused:
             findings.append(f"{what}: Kubernetes refuses to update {', '.join(refused)} (immutable)")
         if not (by_provider or by_option):
             continue
-        if by_option and not by_provider and kube and (record.inputs.get("metadata") or {}).get("name") \
-                and not record.delete_before_replace:
+        if by_option and not by_provider and kube and (entry["inputs"].get("metadata") or {}).get("name") \
+                and not entry.get("deleteBeforeReplace"):
             findings.append(f"{what}: replaced for {', '.join(by_option)} under the same name without "
                             "deleteBeforeReplace: the new object collides with the old one")
-        if _holds_data(previous) or _holds_data(record):
+        if _holds_data(previous) or _holds_data(entry):
             because = ", ".join(by_provider + by_option)
             findings.append(f"{what}: replaced ({because}), which "
-                            + ("Pulumi refuses: it is protected" if previous.protect else "deletes its data"))
+                            + ("Pulumi refuses: it is protected" if previous.get("protect") else "deletes its data"))
     return findings
