@@ -139,12 +139,14 @@ def test_the_pr_diff_warns_about_an_update_that_loses_data(stack_runs):
 
     dev = entries(stack_runs["dev"], Masker(stack_runs["dev"]))
     claim = next(e for e in dev if e["type"] == PVC)
-    grown = _edited(dev, claim["urn"], inputs={**claim["inputs"], "spec": {**claim["inputs"]["spec"],
-                                                                          "resources": {"requests": {"storage": "99Gi"}}}})
+    spec = claim["inputs"]["spec"]
+    grown = _edited(dev, claim["urn"], inputs={**claim["inputs"], "spec": {**spec, "resources": {"requests": {"storage": "99Gi"}}}})
+    assert update_findings(dev, grown) == []  # a claim grows in place
+    shared = _edited(dev, claim["urn"], inputs={**claim["inputs"], "spec": {**spec, "accessModes": ["ReadWriteMany"]}})
     cost = {"monthlyTotal": 1.0, "byComponent": {}}
     old_side = SimpleNamespace(rev="main", commit=None, result=lambda: (dev, cost))  # the base revision, rendered
-    report = compare_with(SimpleNamespace(stack="dev", entries=grown, cost=cost), old_side)
-    warning = f"{claim['name']} [{PVC}]: replaced (spec.resources), which deletes its data"
+    report = compare_with(SimpleNamespace(stack="dev", entries=shared, cost=cost), old_side)
+    warning = f"{claim['name']} [{PVC}]: replaced (spec.accessModes), which deletes its data"
     assert report.warnings == [warning]
     assert f"  ! {warning}" in render_text(report) and f"- {warning}" in render_markdown(report)
 

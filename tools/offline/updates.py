@@ -8,7 +8,8 @@ Rules, from the sources:
 - pulumi-kubernetes replaces an object when a "force new" field changes
   (pulumi/pulumi-kubernetes provider/pkg/provider/diff.go `forceNew`): metadata.name/namespace
   everywhere; StorageClass parameters/provisioner; StatefulSet podManagementPolicy,
-  revisionHistoryLimit, selector, serviceName, volumeClaimTemplates; all of a PVC's spec.
+  revisionHistoryLimit, selector, serviceName, volumeClaimTemplates; a PVC's accessModes,
+  selector, storageClassName, volumeName (its size may grow in place).
 - Kubernetes refuses other updates of immutable fields: StorageClass parameters, provisioner,
   reclaimPolicy, volumeBindingMode (ValidateStorageClassUpdate).
 - Pulumi also replaces on the `replaceOnChanges` option; an object with a fixed name must then
@@ -31,7 +32,7 @@ FORCE_NEW = {
     STORAGE_CLASS: ("parameters", "provisioner"),
     STATEFUL_SET: ("spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector", "spec.serviceName",
                    "spec.volumeClaimTemplates"),
-    PVC: ("spec",),
+    PVC: ("spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"),
     **{bucket: ("bucket", "bucketPrefix") for bucket in BUCKETS},
 }
 IMMUTABLE = {STORAGE_CLASS: ("parameters", "provisioner", "reclaimPolicy", "volumeBindingMode")}
