@@ -48,6 +48,7 @@ cluster = Cluster(stack, {
     "private_subnet_ids": network.private_subnet_ids,
     "tags": tags,
     "reader_group": settings.access.reader_group,
+    "retention": settings.retention,
 })
 # One AZ for the Neuron group: the model caches are zonal EBS volumes (ReadWriteOnce)
 neuron_zone, neuron_subnet_ids = network.private_subnets_in(settings.neuron.availability_zone, "neuron.availabilityZone")
@@ -78,7 +79,7 @@ bedrock = BedrockAccess(f"{stack}-bedrock", {
 namespace = PlatformNamespace(f"{stack}-namespace", {
     "name": NAMESPACE, "provider": cluster.provider, "depends_on": cluster.apps_wait_for,
 })
-credentials = Credentials(f"{stack}-credentials")
+credentials = Credentials(f"{stack}-credentials", settings.retention)
 ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAMESPACE, provider=cluster.provider,
                  credentials=credentials, account_id=account_id, pod_identities=bedrock.associations)
 DataStores(f"{stack}-datastores", ctx)

@@ -15,6 +15,7 @@ from pulumi_kubernetes.storage.v1 import StorageClass
 from components import catalog, cluster_access
 from components.node_group import ManagedNodeGroup
 from components.pod_identity import PodIdentityRole, policy_document
+from components.retention import DataRetention
 from components.settings.infra import ClusterSettings
 
 SYSTEM_NODE_LABELS = {"genai-platform/pool": "system"}
@@ -41,6 +42,8 @@ class ClusterArgs(TypedDict):
     """AWS tags."""
     reader_group: str
     """Kubernetes group of `settings.reader_principals`' access entries (the genai-reader binding)."""
+    retention: DataRetention
+    """Whether volumes outlive their claims (StorageClass reclaimPolicy)."""
 
 
 def cluster_role_trust_policy(partition: str, region: str, account_id: str, cluster_name: str) -> dict:
@@ -233,9 +236,14 @@ class Cluster(pulumi.ComponentResource):
             parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            # Keep the EBS volume when a claim is deleted by mistake: data outlives config errors
-            reclaim_policy="Retain",
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[csi_addon]),
+            # Retained: the EBS volume outlives a claim deleted by mistake (and a destroy)
+            reclaim_policy=args["retention"].reclaim_policy,
+            # Kubernetes forbids updating reclaimPolicy (ValidateStorageClassUpdate) and pulumi-kubernetes
+            # replaces a StorageClass only for parameters/provisioner (provider/pkg/provider/diff.go):
+            # flipping retainData replaces the class, delete first (same name). Existing volumes keep
+            # their own policy; claims and the namespace only depend on it, so they are not replaced.
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[csi_addon],
+                                        replace_on_changes=["reclaimPolicy"], delete_before_replace=True),
         )
 
         self.apps_wait_for = [self.storage_class, coredns, metrics]

@@ -106,7 +106,9 @@ def test_stateful_stores_on_encrypted_gp3(stack_run):
         assert kind(record) == "StatefulSet"
         (template,) = record.inputs["spec"]["volumeClaimTemplates"]
         assert template["spec"]["storageClassName"] == "gp3"
-        assert record.inputs["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Retain"
+        retained = load_stack_settings(stack_run.stack).retain_data
+        assert record.inputs["spec"]["persistentVolumeClaimRetentionPolicy"] == {
+            "whenDeleted": "Retain" if retained else "Delete", "whenScaled": "Retain"}
     assert env(stack_run, "langfuse")["CLICKHOUSE_CLUSTER_ENABLED"] == "false"
 
 

@@ -75,7 +75,7 @@ def test_default_storage_class_is_encrypted_gp3(stack_run):
     assert inputs["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert inputs["provisioner"] == "ebs.csi.aws.com"
     assert inputs["parameters"]["type"] == "gp3" and inputs["parameters"]["encrypted"] == "true"
-    assert inputs["reclaimPolicy"] == "Retain"
+    assert inputs["reclaimPolicy"] == ("Retain" if load_stack_settings(stack_run.stack).retain_data else "Delete")
 
 
 def test_network_matches_settings(stack_run):

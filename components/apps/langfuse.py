@@ -42,7 +42,7 @@ class Langfuse(pulumi.ComponentResource):
 
         # Event upload bucket and the role web and worker use for it (no static keys)
         bucket = PrivateBucket(f"{name}-events", parent=self, expire_prefix=EVENT_PREFIX,
-                               expire_days=lf.event_retention_days, tags=tags)
+                               expire_days=lf.event_retention_days, tags=tags, retention=settings.retention)
         storage = PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=bucket.access_policy(),

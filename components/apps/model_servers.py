@@ -87,5 +87,5 @@ class ModelServers(pulumi.ComponentResource):
             hf_secret = k8s_secret("huggingface-token", ctx.namespace, {"token": hf_token}, ctx.opts(self)).metadata.name
         for model in ctx.settings.models:
             Workload(model_server_spec(model, hf_secret if model.gated or hf_token is not None else None),
-                     ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+                     ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self), retention=ctx.settings.retention)
         self.register_outputs({})

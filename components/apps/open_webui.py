@@ -33,7 +33,7 @@ class OpenWebUI(pulumi.ComponentResource):
         webui = settings.open_webui
         several = webui.replicas > 1
 
-        uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags)
+        uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags, retention=settings.retention)
         storage = PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=uploads.access_policy(),
@@ -107,5 +107,5 @@ class OpenWebUI(pulumi.ComponentResource):
             egress_https=True,
             egress_aws_identity=True,
             depends_on=storage.associations,  # credentials only reach pods created after them
-        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self), retention=settings.retention)
         self.register_outputs({})

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components import catalog
 from components.k8s.quantity import cpu_millis, memory_bytes
+from components.retention import DataRetention
 from components.settings.apps import (
     AccessSettings,
     AgentServerSettings,
@@ -45,6 +46,8 @@ class Settings(Section):
     region: str = Field(alias="aws:region")
     account_id: Optional[str] = None
     environment: str = "dev"
+    retain_data: bool = True
+    """Keep stored data on `pulumi destroy` (protect, Retain); false lets a dev stack go in one destroy."""
     network: NetworkSettings = NetworkSettings()
     cluster: ClusterSettings = ClusterSettings()
     neuron: NeuronSettings = NeuronSettings()
@@ -270,6 +273,11 @@ class Settings(Section):
                 "Raise desiredSize, put a larger type first in neuron.instanceTypes, or set replicas: 0 on the models "
                 "to keep idle",
             )
+
+    @property
+    def retention(self) -> DataRetention:
+        """What a destroy does to volumes, buckets and the credentials that guard stored data."""
+        return DataRetention(retain=self.retain_data)
 
     @property
     def cluster_name(self) -> str:

@@ -13,7 +13,7 @@ import json
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import pulumi
 from pulumi.runtime import settings as runtime_settings
@@ -26,6 +26,7 @@ from components.settings.loading import read_stack_file
 from tools.offline.eks_api import EksApiError
 from tools.offline.mocks import DEFAULT_CALLER_ARN, PlatformMocks
 from tools.offline.monitor import RecordingMonitor
+from tools.offline.process import exit_process  # noqa: F401 - re-exported for the command-line tools
 from tools.offline.records import StackRun
 from tools.offline.sdk_imports import load_sdk_modules
 
@@ -91,18 +92,22 @@ def run_stack(
     program = project_dir / "__main__.py"
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
-    # The SDK modules make a heap of ~250k objects that lives as long as the process: loaded first
-    # (as the benchmark's baseline loads them) and frozen, full collections during the run skip
-    # them (about 0.1 s less CPU). Unfreeze hands them back to the collector afterwards.
-    load_sdk_modules(project_dir)
-    gc.freeze()
+    # The SDK modules make a heap of ~250k objects that lives as long as the process. With the
+    # cyclic collector on (tests, in-process runs) they are loaded first and frozen, so that full
+    # collections during the run skip them; unfreeze hands them back afterwards. The command-line
+    # tools run with the collector off (tools.offline.process), where neither step is needed.
+    collecting = gc.isenabled()
+    if collecting:
+        load_sdk_modules(project_dir)
+        gc.freeze()
     try:
         _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except BaseException:
         _drain(loop)
         raise
     finally:
-        gc.unfreeze()
+        if collecting:
+            gc.unfreeze()
 
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return StackRun(
@@ -121,18 +126,6 @@ def _close_previous_loop() -> None:
         return
     if not previous.is_closed() and not previous.is_running():
         previous.close()
-
-
-def exit_process(code: int) -> NoReturn:
-    """End a command-line run with `code`, the heap frozen first.
-
-    At exit CPython runs full collections over every object left: for the SDK modules' ~300k
-    objects that is about 0.8 s of CPU, a third of a preview, spent on memory the operating
-    system reclaims anyway. Frozen objects are skipped; stdio is flushed and atexit handlers
-    run as usual.
-    """
-    gc.freeze()
-    sys.exit(code)
 
 
 def _quiet_about_refusals(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

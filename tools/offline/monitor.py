@@ -55,6 +55,8 @@ class RecordingMonitor(MockMonitor):
             dependencies=sorted(set(request.dependencies)),
             provider=request.provider,
             protect=bool(request.protect),
+            replace_on_changes=sorted(request.replaceOnChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
         )
         self.records.append(record)
         if request.type == eks_api.NODE_GROUP:

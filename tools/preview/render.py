@@ -50,6 +50,10 @@ def entries(run: StackRun, masker: Masker) -> list[dict[str, Any]]:
             "custom": r.custom,
             "inputs": sort_keys(masker.inputs(r)),
             "dependencies": sorted(r.dependencies),
+            # resource options that decide a destroy or an update (tools.preview.teardown, tools.offline.updates)
+            **({"protect": True} if r.protect else {}),
+            **({"replaceOnChanges": r.replace_on_changes} if r.replace_on_changes else {}),
+            **({"deleteBeforeReplace": True} if r.delete_before_replace else {}),
         }
         for r in sorted(run.resources, key=lambda r: r.urn)
     ]

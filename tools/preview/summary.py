@@ -15,6 +15,7 @@ from components.endpoint_access import is_placeholder, set_cidr_command
 from tools.preview.neuron import capacity_lines
 from tools.preview.policy import policy_markdown, policy_text
 from tools.preview.render import is_kubernetes_object
+from tools.preview.teardown import teardown_markdown, teardown_text
 
 DEFAULT_NAMESPACE = "genai"
 FIRST_LOCAL_PORT = 3000  # privileged service ports (80) are forwarded from here: open-webui 3000:80
@@ -257,6 +258,7 @@ def render_text(s: Summary) -> str:
         out += ["Neuron capacity (the instance type that launches)", *(f"  {line}" for line in neuron), ""]
     if s.policy is not None:
         out += policy_text(s.policy) + [""]
+    out += teardown_text(entries, s.region) + [""]
     out += _cost_text(cost)
     if s.findings:
         out += ["", "Warnings: secret values in plain Kubernetes fields (readable by anyone who can read the object)"]
@@ -315,6 +317,7 @@ def render_markdown(s: Summary) -> str:
         out += ["## Neuron capacity", "", *(f"- {_md(line)}" for line in neuron), ""]
     if s.policy is not None:
         out += policy_markdown(s.policy)
+    out += teardown_markdown(entries, s.region)
     out += _cost_markdown(cost)
 
     out += ["## Resources by component", "", "```", *tree_lines(entries), "```", ""]
