@@ -28,11 +28,15 @@ class ScrapeTarget:
     selector: dict[str, str]
     port: str
     path: str
+    text_format: bool = False
+    """Ask for the classic text format only: prometheus_client's OpenMetrics output (vLLM,
+    neuron-monitor) rewrites `vllm:` names as `vllm_` unless the scraper accepts UTF-8 names."""
 
     def spec(self) -> dict[str, Any]:
         endpoint = {"port": self.port, "path": self.path, "interval": INTERVAL, "scheme": "http"}
         key = "endpoints" if self.kind == "ServiceMonitor" else "podMetricsEndpoints"
         return {
+            **({"scrapeProtocols": ["PrometheusText0.0.4"]} if self.text_format else {}),
             "selector": {"matchLabels": self.selector},
             "namespaceSelector": {"matchNames": [self.namespace]},
             key: [{**endpoint, "relabelings": [
@@ -51,7 +55,7 @@ def targets(platform_namespace: str, monitoring_namespace: str) -> list[ScrapeTa
                      "/metrics/"),
         # Every model server, whatever the model list: PodMonitor on the component label
         ScrapeTarget("vllm", "PodMonitor", platform_namespace, {"app.kubernetes.io/component": "model-server"},
-                     VLLM_PORT_NAME, "/metrics"),
+                     VLLM_PORT_NAME, "/metrics", text_format=True),
         ScrapeTarget("neuron-monitor", "PodMonitor", monitoring_namespace, {APP_LABEL: "neuron-monitor"},
-                     NEURON_MONITOR_PORT_NAME, "/metrics"),
+                     NEURON_MONITOR_PORT_NAME, "/metrics", text_format=True),
     ]
