@@ -6,7 +6,7 @@ STACK  ?= dev
 OUT    ?= out/$(STACK)
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv preview test bench clean
+.PHONY: venv system-deps preview test bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ venv: $(STAMP)
 preview: $(STAMP)
 	$(BIN)/python -m tools.preview $(STACK) --out $(OUT)
 
+## System packages the tests run for real: Debian's prometheus (prometheus + promtool), only when missing
+system-deps:
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends prometheus; }
+
 ## The whole test suite
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 ## Benchmarks: preview vs import baseline and model scaling (out/bench/results.md),

@@ -32,7 +32,7 @@ def scrape_config(gateway_address: str, vllm: list[str], neuron: list[str], ksm:
     jobs = [
         {"job_name": t.name, "metrics_path": t.path, "scheme": "http",
          "static_configs": [{"targets": addresses[t.name], "labels": {"namespace": t.namespace}}]}
-        for t in scrape.targets("genai", "monitoring")
+        for t in scrape.targets("genai")
     ]
     jobs.append({"job_name": "kube-state-metrics", "honor_labels": True, "static_configs": [{"targets": [ksm]}]})
     return {"global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},

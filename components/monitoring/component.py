@@ -16,6 +16,7 @@ from pulumi_kubernetes.helm.v3 import Release
 from components.k8s.secret import k8s_secret
 from components.monitoring import alerts, dashboards, neuron_monitor, scrape, values
 from components.monitoring.logs import ship_logs
+from components.monitoring.network import monitoring_network_policies
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings import Settings
 
@@ -53,8 +54,7 @@ class Monitoring(pulumi.ComponentResource):
         mon = settings.monitoring
         k8s = pulumi.ResourceOptions(parent=self, provider=args["provider"])
 
-        # node-exporter (host network, host paths) and neuron-monitor (privileged) need the
-        # `privileged` Pod Security level; nothing else runs here
+        # node-exporter (host network, host PID, host paths) needs the `privileged` Pod Security level
         namespace = Namespace(
             f"{name}-ns",
             metadata={"name": ns, "labels": {"pod-security.kubernetes.io/enforce": "privileged",
@@ -95,7 +95,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         after_release = pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[release]))
 
-        for target in scrape.targets(args["platform_namespace"], ns):
+        for target in scrape.targets(args["platform_namespace"]):
             CustomResource(
                 f"{name}-{target.name}-monitor", api_version=MONITORING_API, kind=target.kind,
                 metadata={"name": target.name, "namespace": ns, "labels": {"app.kubernetes.io/part-of": "genai-platform"}},
@@ -116,13 +116,16 @@ class Monitoring(pulumi.ComponentResource):
                 opts=in_ns,
             )
         if settings.models:
+            # Beside the Neuron device plugin in kube-system: node agents live there, and the pack's
+            # platform exemption for its privileged container names exactly this place and image
             DaemonSet(
                 f"{name}-neuron-monitor",
-                metadata={"name": neuron_monitor.NAME, "namespace": ns,
+                metadata={"name": neuron_monitor.NAME, "namespace": neuron_monitor.NAMESPACE,
                           "labels": {"app.kubernetes.io/name": neuron_monitor.NAME}},
                 spec=neuron_monitor.daemonset_spec(mon.neuron_monitor_image),
-                opts=in_ns,
+                opts=k8s,
             )
+        monitoring_network_policies(name, settings, ns, in_ns)
         if mon.logs.enabled:
             ship_logs(f"{name}-logs", parent=self, settings=mon.logs, region=settings.region,
                       cluster_name=args["cluster_name"], account_id=args["account_id"], tags=args["tags"],

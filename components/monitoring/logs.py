@@ -42,7 +42,7 @@ def ship_logs(name: str, *, parent: pulumi.Resource, settings: LogSettings, regi
             name=pulumi.Output.from_input(cluster_name).apply(lambda c, k=kind: log_group_name(c, k)),
             retention_in_days=settings.retention_days,
             # What the cost estimate assumes this group ingests (tools/cost reads it)
-            tags={**tags, EXPECTED_GB_TAG: f"{settings.expected_gb_per_month / len(LOG_GROUP_KINDS):g}"},
+            tags={**tags, EXPECTED_GB_TAG: f"{settings.expected_gb_per_month / len(LOG_GROUP_KINDS):.2f}"},
             opts=child,
         )
         for kind in LOG_GROUP_KINDS

@@ -15,6 +15,7 @@ from components.k8s.spec import APP_LABEL, PART_OF
 from components.monitoring.scrape import NEURON_MONITOR_PORT, NEURON_MONITOR_PORT_NAME
 
 NAME = "neuron-monitor"
+NAMESPACE = "kube-system"
 
 
 def daemonset_spec(image: str) -> dict[str, Any]:

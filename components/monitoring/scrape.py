@@ -46,7 +46,7 @@ class ScrapeTarget:
         }
 
 
-def targets(platform_namespace: str, monitoring_namespace: str) -> list[ScrapeTarget]:
+def targets(platform_namespace: str, node_agents_namespace: str = "kube-system") -> list[ScrapeTarget]:
     """The platform's scrape targets."""
     return [
         # LiteLLM serves /metrics unauthenticated only with require_auth_for_metrics_endpoint: false
@@ -56,6 +56,6 @@ def targets(platform_namespace: str, monitoring_namespace: str) -> list[ScrapeTa
         # Every model server, whatever the model list: PodMonitor on the component label
         ScrapeTarget("vllm", "PodMonitor", platform_namespace, {"app.kubernetes.io/component": "model-server"},
                      VLLM_PORT_NAME, "/metrics", text_format=True),
-        ScrapeTarget("neuron-monitor", "PodMonitor", monitoring_namespace, {APP_LABEL: "neuron-monitor"},
+        ScrapeTarget("neuron-monitor", "PodMonitor", node_agents_namespace, {APP_LABEL: "neuron-monitor"},
                      NEURON_MONITOR_PORT_NAME, "/metrics", text_format=True),
     ]
