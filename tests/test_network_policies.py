@@ -156,8 +156,8 @@ def test_internet_egress_only_https_and_only_where_needed(stack_run, cluster):
     assert {s for s, d, _ in edges if d == "internet"} == needs
     assert {port for _, d, port in edges if d == "internet"} == {"443/TCP"}
     assert not {e for e in edges if e[1] == "ec2-metadata"}, "no pod may reach the instance metadata service"
-    # Structurally: every ipBlock is 0.0.0.0/0 on 443/TCP or the agent's /32 on 80/TCP, no `except`
-    for policy in cluster.policies:
+    # Structurally: every ipBlock in genai is 0.0.0.0/0 on 443/TCP or the agent's /32 on 80/TCP, no `except`
+    for policy in (p for p in cluster.policies if p.namespace == NAMESPACE):
         for rule in policy.spec.get("egress") or []:
             blocks = [peer["ipBlock"] for peer in rule.get("to") or [] if "ipBlock" in peer]
             for block in blocks:
