@@ -92,6 +92,21 @@ def test_the_device_plugin_exemption_is_narrow(look_alike, rules):
     assert rules_of(reported([look_alike])) == rules
 
 
+def neuron_monitor(namespace: str = "kube-system", image: str = "public.ecr.aws/neuron/neuron-monitor:1.3.0") -> ResourceRecord:
+    """A DaemonSet like the platform's neuron-monitor: privileged, with probes."""
+    return workload("DaemonSet", name="neuron-monitor", namespace=namespace,
+                    containers=[container(image=image, securityContext={"privileged": True})])
+
+
+def test_the_pack_exempts_neuron_monitor_only_in_its_place_and_image():
+    report = evaluate([neuron_monitor()])
+    assert report.violations == []
+    assert [n.policy_name for n in report.not_applicable] == ["k8s-container-security-context"]
+    assert rules_of(reported([neuron_monitor(image="ghcr.io/example/neuron-monitor:1.3.0")])) == {
+        "k8s-container-security-context"}
+    assert rules_of(reported([neuron_monitor(namespace="monitoring")])) == {"k8s-container-security-context"}
+
+
 def test_probe_allowlist_in_config_is_explicit_and_reported():
     agent = workload("DaemonSet", name="node-agent", namespace="kube-system",
                      containers=[container(livenessProbe=DELETE, readinessProbe=DELETE)])
