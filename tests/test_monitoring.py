@@ -165,3 +165,19 @@ def test_alert_thresholds_follow_settings():
     by_name = {a.name: a for a in alerts.alerts(settings)}
     assert by_name["VllmQueueBacklog"].expr.endswith(f"> {settings.monitoring.queue_backlog}")
     assert settings.models[0].service_name in by_name["ModelNoReadyReplica"].expr
+
+
+def test_why_vllm_is_scraped_in_text_format():
+    """prometheus_client (which vLLM uses) answers a Prometheus 2.x OpenMetrics Accept header with
+    `vllm_` sample names; the text format keeps the documented `vllm:` names the dashboards query."""
+    from prometheus_client import CollectorRegistry, Gauge
+    from prometheus_client.exposition import choose_encoder
+
+    registry = CollectorRegistry()
+    Gauge("vllm:num_requests_waiting", "waiting", ["model_name"], registry=registry).labels("m").set(1)
+    openmetrics = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+                   "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+    encoder, _ = choose_encoder(openmetrics)
+    assert 'vllm_num_requests_waiting{model_name="m"}' in encoder(registry).decode()
+    encoder, _ = choose_encoder("text/plain;version=0.0.4")
+    assert 'vllm:num_requests_waiting{model_name="m"}' in encoder(registry).decode()
