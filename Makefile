@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 AGENT_VENV  ?= .venv-agent
 AGENT_STAMP := $(AGENT_VENV)/.installed
 
-.PHONY: venv preview test bench clean
+.PHONY: venv system-deps preview test bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,15 @@ venv: $(STAMP) $(AGENT_STAMP)
 preview: $(STAMP)
 	$(BIN)/python -m tools.preview $(STACK) --out $(OUT)
 
+## System packages the tests run for real: Debian's prometheus (prometheus + promtool), only when missing
+system-deps:
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends prometheus; }
+
 ## The whole test suite: the platform's (tests/), then the agent server's (agent_server/tests/, its own venv,
 ## against the real LiteLLM proxy from the platform's venv)
-test: $(STAMP) $(AGENT_STAMP)
+test: $(STAMP) $(AGENT_STAMP) system-deps
 	$(BIN)/python -m pytest -q
 	LITELLM_EXECUTABLE=$(abspath $(BIN))/litellm $(AGENT_VENV)/bin/python -m pytest -q -c agent_server/pytest.ini --rootdir .
 

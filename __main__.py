@@ -16,6 +16,7 @@ from components.apps.open_webui import OpenWebUI
 from components.bedrock_access import BedrockAccess
 from components.cluster import Cluster
 from components.exports import access_instructions
+from components.monitoring.component import Monitoring
 from components.namespace import PlatformNamespace
 from components.network import Network
 from components.neuron_device_plugin import NeuronDevicePlugin
@@ -92,6 +93,12 @@ OpenWebUI(
     agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
 )
 ReaderAccess(f"{stack}-reader-access", ctx)
+monitoring = None
+if settings.monitoring.enabled:
+    monitoring = Monitoring(f"{stack}-monitoring", {
+        "settings": settings, "platform_namespace": NAMESPACE, "cluster_name": cluster.cluster_name,
+        "account_id": account_id, "provider": cluster.provider, "tags": tags, "depends_on": [cluster.storage_class],
+    })
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("region", settings.region)
@@ -106,3 +113,5 @@ pulumi.export("litellmMasterKey", gateway.master_key)
 pulumi.export("langfuseAdminPassword", langfuse.admin_password)
 pulumi.export("langfuseAdminEmail", settings.langfuse.admin_email)
 pulumi.export("access", access_instructions(settings, NAMESPACE))
+if monitoring is not None:
+    pulumi.export("grafanaAdminPassword", monitoring.grafana_admin_password)

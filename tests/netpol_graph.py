@@ -165,6 +165,8 @@ class Cluster:
     outside: list[Endpoint]
     users: Endpoint
     pod_identity_service_accounts: set[str]
+    monitoring: list[Endpoint] = field(default_factory=list)
+    """Pods of the `monitoring` namespace that call genai pods (Prometheus) or must not (Grafana)."""
 
     def pod(self, name: str) -> Endpoint:
         (found,) = [p for p in self.pods if p.name == name]
@@ -180,6 +182,7 @@ class Cluster:
         """Every (source, destination, port) that both ends allow."""
         found = set()
         pairs = [(s, d) for s in self.pods for d in self.pods + self.outside] + [(self.users, d) for d in self.pods]
+        pairs += [(s, d) for s in self.monitoring for d in self.pods]
         for src, dst in pairs:
             for port in dst.ports:
                 if self.egress_ok(src, dst, port) and self.ingress_ok(dst, src, port):
@@ -238,6 +241,17 @@ def outside_endpoints() -> tuple[Endpoint, list[Endpoint]]:
     return users, outside
 
 
+def monitoring_endpoints() -> list[Endpoint]:
+    """Prometheus and Grafana pods as kube-prometheus-stack labels them, in `monitoring`."""
+    labels = {NAME_LABEL: "monitoring"}
+    return [
+        Endpoint("prometheus", "monitoring", "10.10.55.5", (Port("TCP", 9090),),
+                 {"app.kubernetes.io/name": "prometheus"}, labels),
+        Endpoint("grafana", "monitoring", "10.10.55.6", (Port("TCP", 3000),),
+                 {"app.kubernetes.io/name": "grafana"}, labels),
+    ]
+
+
 def cluster_of(run: StackRun) -> Cluster:
     objects = manifests(run)
     (namespace,) = [o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == NAMESPACE]
@@ -250,4 +264,4 @@ def cluster_of(run: StackRun) -> Cluster:
         if r.inputs["namespace"] == NAMESPACE
     }
     users, outside = outside_endpoints()
-    return Cluster(pods_of(objects, namespace_labels), policies, outside, users, associations)
+    return Cluster(pods_of(objects, namespace_labels), policies, outside, users, associations, monitoring_endpoints())

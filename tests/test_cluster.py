@@ -56,7 +56,9 @@ def test_system_node_group_al2023_private_imdsv2(stack_run):
 
 
 def test_vpc_cni_enforces_network_policies_and_required_addons_exist(stack_run):
-    addons = {a.inputs["addonName"]: a for a in stack_run.of_type(ADDON)}
+    # (the container-logs add-on belongs to the metrics stack: tests/test_monitoring.py)
+    addons = {a.inputs["addonName"]: a for a in stack_run.of_type(ADDON)
+              if a.inputs["addonName"] != "amazon-cloudwatch-observability"}
     assert set(addons) == {
         "vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "metrics-server", "aws-ebs-csi-driver",
     }

@@ -69,7 +69,9 @@ def test_metrics_expose_request_metrics(client: httpx.Client, gateway: lb.Gatewa
     for model in models:
         assert chat(client, model, unique_prompt("metrics")).status == 200
     with httpx.Client(base_url=gateway.url, timeout=30, follow_redirects=True) as anonymous:
-        assert anonymous.get("/metrics/").status_code == 401
+        # explicitly exempted for Prometheus (require_auth_for_metrics_endpoint: false); the API is not
+        assert anonymous.get("/metrics/").status_code == 200
+        assert anonymous.get("/v1/models").status_code == 401
 
     def scrape() -> str:
         response = client.get("/metrics/", follow_redirects=True)

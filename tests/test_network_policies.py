@@ -55,6 +55,8 @@ def intended_app_edges(settings: Settings) -> set[tuple[str, str]]:
         *{(c, "clickhouse") for c in ("langfuse", "langfuse-worker")},
         *{(c, "langfuse-redis") for c in ("langfuse", "langfuse-worker")},
         ("litellm", "cache-redis"),
+        # Prometheus scrapes the gateway and every model server on their /metrics port; Grafana reaches none
+        ("prometheus", "litellm"), *{("prometheus", m) for m in models},
     }
     if settings.open_webui.replicas > 1:  # Redis-backed websockets and config sync
         edges.add(("open-webui", "cache-redis"))
@@ -111,7 +113,7 @@ def test_traffic_graph_is_exactly_the_intended_one(stack_run):
 
 def test_in_namespace_edges_match_the_app_graph(stack_run, cluster):
     """The same comparison restricted to the app graph, for a readable failure."""
-    pod_names = {p.name for p in cluster.pods} | {"users"}
+    pod_names = {p.name for p in cluster.pods} | {"users", "prometheus", "grafana"}
     actual = {(s, d) for s, d, _ in cluster.edges() if s in pod_names and d in pod_names}
     assert actual == intended_app_edges(stack_settings(stack_run.stack))
 
@@ -154,8 +156,8 @@ def test_internet_egress_only_https_and_only_where_needed(stack_run, cluster):
     assert {s for s, d, _ in edges if d == "internet"} == needs
     assert {port for _, d, port in edges if d == "internet"} == {"443/TCP"}
     assert not {e for e in edges if e[1] == "ec2-metadata"}, "no pod may reach the instance metadata service"
-    # Structurally: every ipBlock is 0.0.0.0/0 on 443/TCP or the agent's /32 on 80/TCP, no `except`
-    for policy in cluster.policies:
+    # Structurally: every ipBlock in genai is 0.0.0.0/0 on 443/TCP or the agent's /32 on 80/TCP, no `except`
+    for policy in (p for p in cluster.policies if p.namespace == NAMESPACE):
         for rule in policy.spec.get("egress") or []:
             blocks = [peer["ipBlock"] for peer in rule.get("to") or [] if "ipBlock" in peer]
             for block in blocks:
@@ -194,7 +196,7 @@ def test_two_models_get_edges_from_litellm_only():
     assert_graph(run, settings)
     edges = cluster_of(run).edges()
     for model in ("vllm-llama3-2-1b", "vllm-qwen-0-5b"):
-        assert {s for s, d, _ in edges if d == model} == {"litellm"}
+        assert {s for s, d, _ in edges if d == model} == {"litellm", "prometheus"}
         assert (model, "internet", "443/TCP") in edges
 
 

@@ -142,7 +142,9 @@ def test_artifacts_written_and_nothing_else(out_dir, stack_runs):
     manifests = {f for f in files if f.startswith("manifests/")}
     iam = {f for f in files if f.startswith("iam/")}
     config = {f for f in files if f.startswith("config/")}
-    assert files == {"resources.json", "cost.json", "summary.md", "policy.json"} | manifests | iam | config
+    rules = {f"rules/{r.inputs['metadata']['namespace']}-{r.inputs['metadata']['name']}.yaml"
+             for r in run.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")}
+    assert files == {"resources.json", "cost.json", "summary.md", "policy.json"} | manifests | iam | config | rules
     assert len(manifests) == len(run.kubernetes_objects())
     documents = sum(1 for r in run.resources if r.type in POLICY_TYPES
                     for key in ("assumeRolePolicy", "policy") if r.inputs.get(key))

@@ -96,6 +96,7 @@ class Gateway(pulumi.ComponentResource):
             service_account="litellm",
             depends_on=ctx.pod_identity_of("litellm"),
             allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT)],
+            metrics_port=PORT,
             egress_to=[Edge("postgres", POSTGRES_PORT), Edge("cache-redis", REDIS_PORT),
                        Edge("langfuse", LANGFUSE_WEB_PORT)]
             + [Edge(m.service_name, VLLM_PORT) for m in settings.models],

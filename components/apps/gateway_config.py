@@ -36,6 +36,8 @@ PROMETHEUS_METRICS = [
     "litellm_overhead_latency_metric",
     "litellm_input_tokens_metric",
     "litellm_output_tokens_metric",
+    # USD per request by model: the cost panel and the spend-per-hour alert (components/monitoring)
+    "litellm_spend_metric",
     "litellm_deployment_state",
     "litellm_deployment_success_responses",
     "litellm_deployment_failure_responses",
@@ -107,6 +109,11 @@ def gateway_config(settings: Settings, namespace: str) -> dict[str, Any]:
             "callbacks": ["langfuse_otel", "prometheus"],
             "prometheus_metrics_config": [{"group": "gateway", "metrics": PROMETHEUS_METRICS}],
             "prometheus_exclude_labels": PROMETHEUS_EXCLUDED_LABELS,
+            # /metrics requires a key by default since LiteLLM made it so (PrometheusAuthMiddleware);
+            # the documented opt-out lets Prometheus scrape without holding the master key. The series
+            # carry no per-caller labels (above), and NetworkPolicy admits only Prometheus and the
+            # gateway's own callers to the port.
+            "require_auth_for_metrics_endpoint": False,
             "cache": gateway.cache_ttl_seconds > 0,
             "cache_params": {
                 "type": "redis",

@@ -69,6 +69,7 @@ def model_server_spec(model: SelfHostedModel, hf_secret: Optional[pulumi.Input[s
         node_selector={catalog.NEURON_NODE_LABEL: catalog.NEURON_NODE_LABEL_VALUE},
         tolerations=[{"key": catalog.NEURON_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
         allow_from=[Edge("litellm", VLLM_PORT)],
+        metrics_port=VLLM_PORT,
         egress_https=True,
         # The Neuron group may idle at 0 nodes and compiling outlasts Pulumi's await timeout
         annotations={"pulumi.com/skipAwait": "true"},

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
-from components.k8s.spec import APP_LABEL, USERS_NAMESPACE_LABEL, WorkloadSpec
+from components.k8s.spec import APP_LABEL, PROMETHEUS_PEER, USERS_NAMESPACE_LABEL, WorkloadSpec
 
 DNS_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -31,6 +31,8 @@ def ingress_rules(spec: WorkloadSpec) -> list[dict[str, Any]]:
         {"from": [{"podSelector": {"matchLabels": {APP_LABEL: edge.app}}}], "ports": [_tcp(edge.port)]}
         for edge in spec.allow_from
     ]
+    if spec.metrics_port is not None:
+        rules.append({"from": [PROMETHEUS_PEER], "ports": [_tcp(spec.metrics_port)]})
     if spec.allow_users:
         rules.append(
             {

@@ -22,6 +22,7 @@ from components.settings.apps import (
 from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
+from components.settings.monitoring import MonitoringSettings
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
@@ -61,6 +62,7 @@ class Settings(Section):
     agent_server: AgentServerSettings = AgentServerSettings()
     data_stores: DataStoreSettings = DataStoreSettings()
     access: AccessSettings = AccessSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     pricing: dict[str, float] = {}
     hf_token_set: bool = Field(default=False, exclude=True)
 

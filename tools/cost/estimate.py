@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from components import catalog
+from tools.cost.observability import add_helm_releases, add_log_groups
 from tools.cost.pricing import HOURS_PER_MONTH, PriceTable, Quote
 from tools.offline.records import ResourceRecord, StackRun
 
@@ -27,7 +28,7 @@ AL2023_ROOT_GIB = 20  # EKS managed node default disk size without a launch temp
 NOTES = (
     "On-demand list prices, 730 hours a month; no Savings Plans, reservations or free tier.",
     "Not included: NAT gateway data processing ($0.045/GB), data transfer, load balancer capacity units, "
-    "KMS/S3 requests, CloudWatch logs, Bedrock tokens.",
+    "KMS/S3 requests, Bedrock tokens; CloudWatch Logs are priced at the expected volume from settings.",
 )
 
 _QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
@@ -294,11 +295,13 @@ def estimate(run: StackRun, *, region: str, overrides: Optional[Mapping[str, flo
     pricer.add_aws_load_balancers()
     pricer.add_volume_claims()
     pricer.add_k8s_load_balancers()
+    add_log_groups(pricer)
+    release_notes = add_helm_releases(pricer, gib)
     for key in table.unused_overrides():
         pricer.assume(f"genai-platform:pricing.{key} matches no priced item (check the key against tools/cost/pricing.csv)")
 
     lines = sorted(pricer.lines, key=lambda line: (line.component, line.item, line.resource))
-    result = CostEstimate(run.stack, region, lines, pricer.assumptions)
+    result = CostEstimate(run.stack, region, lines, pricer.assumptions, notes=NOTES + tuple(release_notes))
     result.neuron_idle = _neuron_idle(result, [(g, ls) for g, ls in groups if _is_neuron(g)])
     return result
 

@@ -54,6 +54,15 @@ DEVICE_PLUGIN_ROOT_EXEMPTION = PlatformExemption(
 )
 
 
+# neuron-monitor reads the Neuron devices' counters: privileged, as the Neuron docs' DaemonSet runs it
+# (aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml); components/monitoring/neuron_monitor.py
+NEURON_MONITOR_ROOT_EXEMPTION = PlatformExemption(
+    kind="DaemonSet", namespace="kube-system", name="neuron-monitor", image="public.ecr.aws/neuron/neuron-monitor",
+    reason="Upstream neuron-monitor runs privileged to read the Neuron devices on the node (Neuron docs' DaemonSet); "
+    "requesting the devices through the device plugin instead would take them away from vLLM.",
+)
+
+
 def _resources(label: str, container: Mapping[str, Any]) -> Iterator[str]:
     missing = [
         f"{kind}.{res}"
@@ -206,7 +215,7 @@ def policies() -> list:
                 "exemptions are built into the pack."
             ),
             validate=container_rule(_security_context, _pod_non_root, exemptions=True,
-                                    platform=[DEVICE_PLUGIN_ROOT_EXEMPTION]),
+                                    platform=[DEVICE_PLUGIN_ROOT_EXEMPTION, NEURON_MONITOR_ROOT_EXEMPTION]),
         ),
         ResourceValidationPolicy(
             name="k8s-image-tag",
