@@ -19,6 +19,7 @@ from components.settings.apps import (
     SelfHostedModel,
 )
 from components.settings.errors import bad_value
+from components.settings.gateway import resolve_routing
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -100,6 +101,7 @@ class Settings(Section):
         self._check_zones()
         self._check_models()
         self._check_neuron_capacity()
+        resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
         return self
 
     def _check_partition(self) -> None:
