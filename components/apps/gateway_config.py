@@ -214,6 +214,19 @@ def gateway_config(settings: Settings, namespace: str) -> dict[str, Any]:
     }
 
 
+def gateway_routing(settings: Settings) -> dict[str, Any]:
+    """What the preview and the stack outputs show: budgets, groups, aliases, backend caps."""
+    routing = resolve_routing(settings)
+    budget = routing.budget
+    return {
+        "bedrockBudget": None if budget is None else {"limitUsd": budget.bedrock_budget_usd, "period": budget.period},
+        "modelGroups": {name: {"first": bedrock, "overBudget": hosted} for name, bedrock, hosted in routing.groups},
+        "aliases": routing.aliases,
+        "maxParallelRequestsPerReplica": {f"{name}/{deployment}": cap for (name, deployment), cap in parallel_caps(settings).items()},
+        "responseCache": "opt-in per request: cache: {use-cache: true}" if settings.gateway.cache_ttl_seconds else "off",
+    }
+
+
 def render_gateway_config(settings: Settings, namespace: str) -> str:
     """`config.yaml` as mounted into the proxy."""
     return yaml.safe_dump(gateway_config(settings, namespace), sort_keys=False)
