@@ -152,6 +152,10 @@ def test_budget_and_groups_are_validated():
         parse_settings({**base, "genai-platform:models": [
             {"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "maxParallelRequests": 8}]},
             "Pulumi.test.yaml")
+    with pytest.raises(SettingsError, match=r"genai-platform:models\[0\]\.maxNumSeqs = 1.*at least 2"):
+        parse_settings({**base, "genai-platform:models": [
+            {"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "maxNumSeqs": 1}]},
+            "Pulumi.test.yaml")
     # Without self-hosted models the default economy switch is simply off; set explicitly it is an error
     settings = parse_settings({**base, "genai-platform:models": [], "genai-platform:neuron": {"minSize": 0, "desiredSize": 0}},
                               "Pulumi.test.yaml")

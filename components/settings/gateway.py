@@ -143,6 +143,15 @@ def resolve_routing(settings: Settings) -> Routing:
             raise bad_value((*where, "selfHostedModel"), self_hosted,
                             f"the name of a self-hosted model: {', '.join(hosted) or '(none configured)'}")
 
+    # Each deployment reaching a vLLM server gets a share of its parallel cap: at least one each
+    for i, model in enumerate(settings.models):
+        sharing = 1 + sum(1 for _, _, self_hosted in groups if self_hosted == model.name)
+        if model.parallel_cap < sharing:
+            raise bad_value(("models", i, "maxParallelRequests" if model.max_parallel_requests else "maxNumSeqs"),
+                            model.parallel_cap,
+                            f"at least {sharing}: the model and {sharing - 1} model group(s) share its parallel "
+                            "requests, one at least each")
+
     if gateway.aliases is None:
         aliases = {"fast": groups[0][0]} if groups else {}
         if economy_model:
