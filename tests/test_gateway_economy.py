@@ -163,3 +163,13 @@ def test_budget_and_groups_are_validated():
     with pytest.raises(SettingsError, match=r"genai-platform:gateway\.economy = .*null \(off\)"):
         parse_settings({**base, "genai-platform:models": [], "genai-platform:neuron": {"minSize": 0, "desiredSize": 0},
                         "genai-platform:gateway": {"economy": {"bedrockBudgetUsd": 5}}}, "Pulumi.test.yaml")
+
+
+def test_the_preview_shows_the_budget_groups_and_caps(stack_runs):
+    """The `gatewayRouting` stack output (the preview prints stack outputs) states the plan."""
+    routing = stack_runs["prod"].outputs["gatewayRouting"]
+    assert routing["bedrockBudget"] == {"limitUsd": 10.0, "period": "1h"}
+    assert routing["modelGroups"] == {"chat": {"first": "claude-haiku-4-5", "overBudget": "llama-3.2-1b"}}
+    assert routing["aliases"] == {"fast": "chat", "economy": "llama-3.2-1b"}
+    assert routing["maxParallelRequestsPerReplica"] == {"llama-3.2-1b/vllm-llama3-2-1b": 2,
+                                                         "llama-3.2-1b/vllm-llama3-2-1b-in-chat": 2}
