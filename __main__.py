@@ -10,6 +10,8 @@ from components.apps.context import AppContext
 from components.apps.credentials import Credentials
 from components.apps.datastores import DataStores
 from components.apps.gateway import Gateway
+from components.apps.gateway_config import gateway_routing
+from components.apps.gateway_keys import GatewayKeys
 from components.apps.langfuse import Langfuse
 from components.apps.model_servers import ModelServers
 from components.apps.open_webui import OpenWebUI
@@ -86,10 +88,15 @@ ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAM
 DataStores(f"{stack}-datastores", ctx)
 ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"))
 gateway = Gateway(f"{stack}-gateway", ctx)
+# A LiteLLM key per client (the master key stays with administrators)
+gateway_keys = GatewayKeys(
+    f"{stack}-gateway-keys", ctx, gateway_url=ctx.service_url("litellm", 4000),
+    master_key_secret=gateway.credentials_secret, image=settings.gateway.image, depends_on=[gateway.workload],
+)
 langfuse = Langfuse(f"{stack}-langfuse", ctx, cluster.cluster_name, tags)
-agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key)
+agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway_keys.keys["custom-server"])
 OpenWebUI(
-    f"{stack}-open-webui", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key, agent_url=agent.url,
+    f"{stack}-open-webui", ctx, gateway_url=gateway.url, gateway_key=gateway_keys.keys["open-webui"], agent_url=agent.url,
     agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
 )
 ReaderAccess(f"{stack}-reader-access", ctx)
@@ -115,3 +122,4 @@ pulumi.export("langfuseAdminEmail", settings.langfuse.admin_email)
 pulumi.export("access", access_instructions(settings, NAMESPACE))
 if monitoring is not None:
     pulumi.export("grafanaAdminPassword", monitoring.grafana_admin_password)
+pulumi.export("gatewayRouting", gateway_routing(settings))

@@ -26,7 +26,7 @@ from tools.offline.records import StackRun
 NAMESPACE = "genai"
 NAME_LABEL = "kubernetes.io/metadata.name"
 POD_IP = "10.10.42.7"  # any address in the VPC: pods get VPC addresses (VPC CNI)
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 
 # --- Endpoints and policies ---------------------------------------------------------------------

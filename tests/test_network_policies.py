@@ -49,6 +49,7 @@ def intended_app_edges(settings: Settings) -> set[tuple[str, str]]:
     edges = {
         ("users", "open-webui"), ("users", "langfuse"),
         ("open-webui", "litellm"), ("custom-server", "litellm"), ("open-webui", "custom-server"),
+        ("litellm-keys", "litellm"),  # the Job that registers each client's key
         ("litellm", "langfuse"),
         *{("litellm", m) for m in models},
         *{(c, "postgres") for c in ("langfuse", "langfuse-worker", "litellm", "open-webui")},
@@ -103,7 +104,7 @@ def cluster(stack_run, clusters) -> Cluster:
 def test_the_genai_pods_are_the_expected_apps(stack_run, cluster):
     settings = stack_settings(stack_run.stack)
     apps = {"litellm", "langfuse", "langfuse-worker", "open-webui", "custom-server",
-            "postgres", "clickhouse", "langfuse-redis", "cache-redis"}
+            "postgres", "clickhouse", "langfuse-redis", "cache-redis", "litellm-keys"}
     assert sorted(p.name for p in cluster.pods) == sorted(apps | {m.service_name for m in settings.models})
 
 

@@ -7,6 +7,7 @@ from typing import Optional
 import pulumi
 
 from components.apps.context import AppContext
+from components.apps.gateway_config import SESSION_HEADER, USER_HEADER
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, WorkloadSpec
 from components.k8s.workload import Workload
@@ -43,6 +44,10 @@ class AgentServer(pulumi.ComponentResource):
             env={
                 **agent.env,
                 "LITELLM_BASE_URL": gateway_url,
+                # Headers its gateway calls carry for the chat and user they serve (Langfuse
+                # session and user): the chat id Open WebUI sends as X-OpenWebUI-Chat-Id
+                "GATEWAY_SESSION_HEADER": SESSION_HEADER,
+                "GATEWAY_USER_HEADER": USER_HEADER,
                 "OPENAI_API_BASE_URL": gateway_url,
                 "HOME": "/tmp",
             },

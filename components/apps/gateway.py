@@ -28,9 +28,11 @@ class Gateway(pulumi.ComponentResource):
     and an HPA."""
 
     master_key: pulumi.Output[str]
-    """The master key (secret)."""
+    """The master key (secret): administrators only, never given to a client."""
     url: str
     """In-cluster OpenAI-compatible base URL."""
+    credentials_secret: pulumi.Output[str]
+    """The Secret holding the master key (read by the gateway and the key Job only)."""
 
     def __init__(self, name: str, ctx: AppContext, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:apps:Gateway", name, {}, opts)
@@ -95,7 +97,7 @@ class Gateway(pulumi.ComponentResource):
             run_as_user=65532,
             service_account="litellm",
             depends_on=ctx.pod_identity_of("litellm"),
-            allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT)],
+            allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT), Edge("litellm-keys", PORT)],
             metrics_port=PORT,
             egress_to=[Edge("postgres", POSTGRES_PORT), Edge("cache-redis", REDIS_PORT),
                        Edge("langfuse", LANGFUSE_WEB_PORT)]
@@ -104,6 +106,7 @@ class Gateway(pulumi.ComponentResource):
             egress_aws_identity=True,
         ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
 
+        self.workload = workload
         if autoscaling:
             HorizontalPodAutoscaler(
                 f"{NAME}-hpa",
@@ -122,4 +125,5 @@ class Gateway(pulumi.ComponentResource):
             )
         self.master_key = pulumi.Output.secret(creds.litellm_master_key)
         self.url = ctx.service_url(NAME, PORT, path="/v1")
+        self.credentials_secret = ref
         self.register_outputs({"master_key": self.master_key})

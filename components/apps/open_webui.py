@@ -8,6 +8,7 @@ import pulumi
 
 from components.apps.context import AppContext
 from components.apps.datastores import POSTGRES_PORT, REDIS_PORT, database_url
+from components.apps.gateway_config import SESSION_HEADER
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, Volume, WorkloadSpec
 from components.k8s.workload import Workload
@@ -18,6 +19,14 @@ from components.storage_bucket import PrivateBucket
 NAME = "open-webui"
 CONTAINER_PORT, SERVICE_PORT = 8080, 80
 DATA = "/app/backend/data"
+
+
+def session_header_config() -> str:
+    """OPENAI_API_CONFIGS: connection 0 (the gateway) sends `X-LiteLLM-Session-Id: {{CHAT_ID}}`.
+    The braces are JSON \\u escapes (Open WebUI decodes them): manifest scanners such as
+    Checkov take a literal `{{` for a Helm template and skip the whole file."""
+    template = "".join(f"\\u{ord(c):04x}" if c in "{}" else c for c in "{{CHAT_ID}}")
+    return '{"0": {"headers": {"%s": "%s"}}}' % (SESSION_HEADER, template)
 
 
 class OpenWebUI(pulumi.ComponentResource):
@@ -46,7 +55,8 @@ class OpenWebUI(pulumi.ComponentResource):
         secret = k8s_secret(f"{NAME}-credentials", ctx.namespace, {
             "secret-key": creds.open_webui_secret_key,
             "database-url": database_url("openwebui", creds.database_passwords["openwebui"], ns),
-            # Paired by position with OPENAI_API_BASE_URLS: the gateway, then the agent server
+            # Paired by position with OPENAI_API_BASE_URLS: Open WebUI's own gateway key (never the
+            # master key), then the agent server's API key
             "openai-api-keys": pulumi.Output.concat(gateway_key, ";", agent_key),
             "redis-url": redis_url,
         }, ctx.opts(self))
@@ -58,6 +68,10 @@ class OpenWebUI(pulumi.ComponentResource):
             "ENABLE_OPENAI_API": "True",
             "ENABLE_PERSISTENT_CONFIG": "False",
             "ENABLE_FORWARD_USER_INFO_HEADERS": "True",
+            # The gateway connection (index 0) also sends the chat id as LiteLLM's session header,
+            # so each chat is one Langfuse session (Open WebUI 0.12.4 fills {{CHAT_ID}} in a
+            # connection's headers: open_webui/utils/headers.py parse_custom_headers)
+            "OPENAI_API_CONFIGS": session_header_config(),
             "ENABLE_SIGNUP": str(webui.enable_signup),
             "DEFAULT_USER_ROLE": webui.default_user_role,
             "VECTOR_DB": "pgvector",

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from components import images
 from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.errors import bad_value
+from components.settings.gateway import EconomySettings, GatewayClients, ModelGroup
 from components.settings.infra import Section
 
 _IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
@@ -93,6 +94,11 @@ class SelfHostedModel(Section):
     replicas: int = Field(default=1, ge=0)
     cache_gib: int = Field(default=50, ge=10, le=16384)  # the largest gp3 volume is 16 TiB
     fallback: Optional[str] = None
+    # Gateway limits for this server: requests / tokens per minute (enforced across gateway
+    # replicas through Redis) and requests in flight per gateway replica (default max_num_seqs)
+    rpm: Optional[int] = Field(default=None, ge=1)
+    tpm: Optional[int] = Field(default=None, ge=1)
+    max_parallel_requests: Optional[int] = Field(default=None, ge=1)
     resources: Resources = Resources(cpu="3", memory="10Gi", memory_limit="12Gi", cpu_limit="4")
 
     @field_validator("neuron_cores")
@@ -143,6 +149,21 @@ class SelfHostedModel(Section):
         object.__setattr__(self, "slug", slug)
         return self
 
+    @model_validator(mode="after")
+    def _parallel_within_batch(self):
+        if self.max_parallel_requests is not None and self.max_parallel_requests > self.max_num_seqs:
+            raise bad_value(
+                "maxParallelRequests", self.max_parallel_requests,
+                f"at most maxNumSeqs ({self.max_num_seqs}): vLLM runs that many sequences at once, "
+                "more would only queue inside the server",
+            )
+        return self
+
+    @property
+    def parallel_cap(self) -> int:
+        """Requests one gateway replica sends this server at once (LiteLLM max_parallel_requests)."""
+        return self.max_parallel_requests or self.max_num_seqs
+
     @property
     def slug_written(self) -> bool:
         """Whether the stack sets `slug` (otherwise it is derived from `name`)."""
@@ -180,7 +201,7 @@ RoutingStrategy = Literal[
 
 
 class GatewaySettings(Section):
-    """LiteLLM proxy: routing, retries, cache, scaling."""
+    """LiteLLM proxy: routing, retries, cache, scaling, cost and access control."""
 
     image: PinnedImage = images.LITELLM
     replicas: int = Field(default=2, ge=1)
@@ -190,7 +211,14 @@ class GatewaySettings(Section):
     timeout_seconds: int = Field(default=120, ge=5)
     allowed_fails: int = Field(default=3, ge=1)
     cooldown_seconds: int = Field(default=30, ge=1)
+    # The response cache is opt-in per request (`cache: {"use-cache": true}`); 0 turns it off
     cache_ttl_seconds: int = Field(default=3600, ge=0)
+    economy: Optional[EconomySettings] = EconomySettings()
+    model_groups: Optional[list[ModelGroup]] = None  # default: `chat` = first Bedrock model + economy model
+    aliases: Optional[dict[str, str]] = None  # default: fast -> chat, economy -> the economy model
+    bedrock_rpm: Optional[int] = Field(default=None, ge=1)  # per Bedrock deployment, across replicas
+    bedrock_tpm: Optional[int] = Field(default=None, ge=1)
+    clients: GatewayClients = GatewayClients()
     resources: Resources = Resources(cpu="500m", memory="1Gi", memory_limit="2Gi")
 
 

@@ -21,6 +21,7 @@ from components.settings.apps import (
 )
 from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
+from components.settings.gateway import resolve_routing
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 from components.settings.monitoring import MonitoringSettings
 
@@ -108,6 +109,7 @@ class Settings(Section):
         self._check_models()
         self._check_neuron_capacity()
         check_system_capacity(self)
+        resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
         return self
 
     def _check_partition(self) -> None:
