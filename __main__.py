@@ -24,7 +24,7 @@ from components.settings import SettingsError, load_settings_from_runtime
 from components.endpoint_access import refuse_placeholders_when_deploying
 
 NAMESPACE = "genai"
-BEDROCK_SERVICE_ACCOUNTS = ["litellm", "custom-server"]
+BEDROCK_SERVICE_ACCOUNTS = ["litellm"]  # the agent server calls models only through LiteLLM
 
 try:
     settings = load_settings_from_runtime()
@@ -85,7 +85,7 @@ DataStores(f"{stack}-datastores", ctx)
 ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"))
 gateway = Gateway(f"{stack}-gateway", ctx)
 langfuse = Langfuse(f"{stack}-langfuse", ctx, cluster.cluster_name, tags)
-agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key)
+agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key, tags=tags)
 OpenWebUI(
     f"{stack}-open-webui", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key, agent_url=agent.url,
     agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
@@ -99,6 +99,7 @@ pulumi.export("systemNodeGroupName", cluster.system_node_group_name)
 pulumi.export("neuronNodeGroupName", neuron_nodes.node_group_name)
 pulumi.export("neuronNodeRoleArn", neuron_nodes.role_arn)
 pulumi.export("bedrockRoleArn", bedrock.role_arn)
+pulumi.export("agentServerImage", agent.image)
 pulumi.export("namespace", namespace.name)
 pulumi.export("langfuseEventBucket", langfuse.bucket_name)
 pulumi.export("litellmMasterKey", gateway.master_key)

@@ -228,25 +228,54 @@ class OpenWebUISettings(Section):
 
 
 
+# Keys of the former Pipelines-based agent server: what replaces each one
+RETIRED_AGENT_SERVER_KEYS = {
+    "args": "nothing: the image's entrypoint is fixed (python -m agent_server); build your own image from "
+            "agent_server/ and set agentServer.image",
+    "env": "agentServer.model and agentServer.historyRuns; the platform wires the rest of its environment "
+           "(agent_server/README.md)",
+    "containerPort": "nothing: the server listens on 5000 behind Service custom-server:5000",
+    "healthPath": "nothing: the probes use the server's /health (liveness) and /ready (readiness)",
+    "apiKeyEnv": "nothing: the server reads its API key from AGENT_SERVER_API_KEY",
+}
+
+
 class AgentServerSettings(Section):
-    """The custom agent server (default: Open WebUI Pipelines)."""
+    """The platform's own agent server (agent_server/): built into the stack's ECR repository unless
+    `image` names a prebuilt one."""
 
-    image: PinnedImage = images.PIPELINES
-    args: list[str] = []
-    env: dict[str, str] = {}
-    container_port: int = Field(default=9099, ge=1, le=65535)
-    replicas: int = Field(default=1, ge=1)
-    health_path: str = "/"
-    api_key_env: str = "PIPELINES_API_KEY"
+    image: Optional[PinnedImage] = None
+    replicas: int = Field(default=2, ge=1, le=100)
+    autoscaling: Optional[Autoscaling] = Autoscaling(min_replicas=2, max_replicas=6)
+    resources: Resources = Resources(cpu="250m", memory="512Mi", memory_limit="1Gi")
+    model: Optional[str] = None  # the gateway model the agents think with (default: the gateway's first)
+    history_runs: int = Field(default=20, ge=1, le=500)
 
-
-    @field_validator("env")
+    @model_validator(mode="before")
     @classmethod
-    def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if re.search(r"(KEY|TOKEN|SECRET|PASSWORD)", key.upper()):
-                raise bad_value((key,), "<hidden>", "not a literal: put credentials in secret config, never in plain env")
-        return value
+    def _retired_keys(cls, data):
+        if isinstance(data, dict):
+            for key, replacement in RETIRED_AGENT_SERVER_KEYS.items():
+                snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+                for written in dict.fromkeys((key, snake)):
+                    if written in data:
+                        raise bad_value(
+                            (written,), "<hidden>" if written == "env" else data[written],
+                            f"no longer a setting (the Open WebUI Pipelines server was replaced by the platform's "
+                            f"own agent server); use {replacement}. Remove it: pulumi config rm --path "
+                            f"'agentServer.{written}'",
+                        )
+        return data
+
+    @property
+    def builds_image(self) -> bool:
+        """Whether the stack builds agent_server/ itself (no `image` set)."""
+        return self.image is None
+
+    @property
+    def starting_replicas(self) -> int:
+        """The pods it runs without load: the autoscaler's minimum, else `replicas`."""
+        return self.autoscaling.min_replicas if self.autoscaling else self.replicas
 
 
 class AccessSettings(Section):
