@@ -230,13 +230,13 @@ class OpenWebUISettings(Section):
 
 # Keys of the former Pipelines-based agent server: what replaces each one
 RETIRED_AGENT_SERVER_KEYS = {
-    "args": "nothing: the image's entrypoint is fixed (python -m agent_server); build your own image from "
+    "args": "the entrypoint is fixed (python -m agent_server): to change the server, build an image from "
             "agent_server/ and set agentServer.image",
-    "env": "agentServer.model and agentServer.historyRuns; the platform wires the rest of its environment "
-           "(agent_server/README.md)",
-    "containerPort": "nothing: the server listens on 5000 behind Service custom-server:5000",
-    "healthPath": "nothing: the probes use the server's /health (liveness) and /ready (readiness)",
-    "apiKeyEnv": "nothing: the server reads its API key from AGENT_SERVER_API_KEY",
+    "env": "the platform wires its environment (agent_server/README.md): use agentServer.model and "
+           "agentServer.historyRuns",
+    "containerPort": "the server listens on 5000 behind Service custom-server:5000 (nothing to set)",
+    "healthPath": "the probes use the server's /health (liveness) and /ready (readiness) (nothing to set)",
+    "apiKeyEnv": "the server reads its generated API key from AGENT_SERVER_API_KEY (nothing to set)",
 }
 
 
@@ -261,9 +261,9 @@ class AgentServerSettings(Section):
                     if written in data:
                         raise bad_value(
                             (written,), "<hidden>" if written == "env" else data[written],
-                            f"no longer a setting (the Open WebUI Pipelines server was replaced by the platform's "
-                            f"own agent server); use {replacement}. Remove it: pulumi config rm --path "
-                            f"'agentServer.{written}'",
+                            "no longer a setting: the Open WebUI Pipelines server it configured is replaced by the "
+                            f"platform's own agent server; {replacement}",
+                            fix=f"pulumi config rm --path 'agentServer.{written}'",
                         )
         return data
 
