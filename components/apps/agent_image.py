@@ -26,24 +26,30 @@ PLATFORMS = {"x86_64": docker_build.Platform.LINUX_AMD64, "arm64": docker_build.
 
 
 def ignore_patterns(source: Path) -> list[str]:
-    """The context's `.dockerignore` patterns (comments and blank lines dropped)."""
+    """The context's `.dockerignore` patterns (comments and blank lines dropped). Docker anchors them
+    at the context root, matches Go filepath.Match globs plus `**` for any number of folders
+    (Docker docs, ".dockerignore file"); `!` exceptions are not supported here, so refused."""
     path = source / ".dockerignore"
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [line.strip().rstrip("/") for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    lines = [line.strip() for line in (path.read_text().splitlines() if path.exists() else [])]
+    patterns = [line.strip("/") for line in lines if line and not line.startswith("#")]
+    if any(p.startswith("!") for p in patterns):
+        raise ValueError(f"{path}: '!' exceptions are not supported by the content tag; list exclusions only")
+    return patterns
+
+
+def _matches(parts: list[str], pattern: list[str]) -> bool:
+    """Docker's .dockerignore matching: segment by segment (`*` stays within one), `**` any depth."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_matches(parts[i:], pattern[1:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _matches(parts[1:], pattern[1:])
 
 
 def _ignored(relative: str, patterns: list[str]) -> bool:
-    """A path (or one of its parent folders) matches a pattern; `**/x` matches x at any depth."""
+    """A path, or a folder above it, matches a pattern (an excluded folder excludes its files)."""
     parts = relative.split("/")
-    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    for pattern in patterns:
-        anywhere = pattern.startswith("**/")
-        for prefix in prefixes:
-            if fnmatch.fnmatchcase(prefix, pattern):
-                return True
-            if anywhere and fnmatch.fnmatchcase(prefix.rsplit("/", 1)[-1], pattern[3:]):
-                return True
-    return False
+    return any(_matches(parts[:i], pattern.split("/")) for pattern in patterns for i in range(1, len(parts) + 1))
 
 
 def context_files(source: Path = SOURCE_DIR) -> list[Path]:
