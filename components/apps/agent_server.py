@@ -108,6 +108,7 @@ class AgentServer(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider, depends_on=[workload]),
             )
         self.api_key = pulumi.Output.secret(creds.agent_server_api_key)
+        # Open WebUI requests <url>/models and <url>/chat/completions (backend/open_webui/routers/openai.py)
         self.url = ctx.service_url(NAME, PORT, path="/v1")
         self.container_port = PORT
         self.image = pulumi.Output.from_input(image)
