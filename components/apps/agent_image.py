@@ -128,6 +128,9 @@ class AgentImage(pulumi.ComponentResource):
             platforms=platforms,
             push=True,
             tags=[repository.repository_url.apply(lambda url: f"{url}:{tag}")],
+            # The token rotates (12 h); the provider's Diff ignores password changes and rebuilds only
+            # when the context hash, tags or other inputs change (pulumi-docker-build
+            # provider/internal/image.go, Diff), so an unchanged tag is never pushed twice
             registries=[{"address": repository.repository_url, "username": token.user_name,
                          "password": token.password}],
             # A preview needs no Docker daemon; the tag above already says whether the image changes
