@@ -27,7 +27,7 @@ from components.settings import SettingsError, load_settings_from_runtime
 from components.endpoint_access import refuse_placeholders_when_deploying
 
 NAMESPACE = "genai"
-BEDROCK_SERVICE_ACCOUNTS = ["litellm", "custom-server"]
+BEDROCK_SERVICE_ACCOUNTS = ["litellm"]  # the agent server calls models only through LiteLLM
 
 try:
     settings = load_settings_from_runtime()
@@ -94,7 +94,7 @@ gateway_keys = GatewayKeys(
     master_key_secret=gateway.credentials_secret, image=settings.gateway.image, depends_on=[gateway.workload],
 )
 langfuse = Langfuse(f"{stack}-langfuse", ctx, cluster.cluster_name, tags)
-agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway_keys.keys["custom-server"])
+agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway_keys.keys["custom-server"], tags=tags)
 OpenWebUI(
     f"{stack}-open-webui", ctx, gateway_url=gateway.url, gateway_key=gateway_keys.keys["open-webui"], agent_url=agent.url,
     agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
@@ -114,6 +114,7 @@ pulumi.export("systemNodeGroupName", cluster.system_node_group_name)
 pulumi.export("neuronNodeGroupName", neuron_nodes.node_group_name)
 pulumi.export("neuronNodeRoleArn", neuron_nodes.role_arn)
 pulumi.export("bedrockRoleArn", bedrock.role_arn)
+pulumi.export("agentServerImage", agent.image)
 pulumi.export("namespace", namespace.name)
 pulumi.export("langfuseEventBucket", langfuse.bucket_name)
 pulumi.export("litellmMasterKey", gateway.master_key)

@@ -126,11 +126,14 @@ def test_trust_policy_only_eks_pods(stack_run):
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
 
 
-def test_associations_bind_gateway_and_agent_server(stack_run):
+def test_associations_bind_only_the_gateway(stack_run):
+    """The agent server calls models only through LiteLLM: no Bedrock role for custom-server."""
     role = stack_run.one("aws:iam/role:Role", "bedrock")
     associations = [a.inputs for a in stack_run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
                     if a.inputs["roleArn"] == role.outputs["arn"]]
     assert sorted((a["namespace"], a["serviceAccount"]) for a in associations) == [
-        ("genai", "custom-server"), ("genai", "litellm"),
+        ("genai", "litellm"),
     ]
+    assert not [a for a in stack_run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                if a.inputs["serviceAccount"] == "custom-server"]
     assert {a["clusterName"] for a in associations} == {stack_run.outputs["clusterName"]}

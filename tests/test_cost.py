@@ -72,6 +72,9 @@ def test_dev_stack_app_storage_and_buckets(dev_cost, stack_runs):
     assert sum(line.monthly for line in volumes) == pytest.approx(claimed * 0.08)
     buckets = len(run.of_type("aws:s3/bucket:Bucket")) + len(run.of_type("aws:s3/bucketV2:BucketV2"))
     assert by_key(dev_cost, "s3-bucket") == pytest.approx(buckets * 1.15)
+    # the agent server's image repository: a nominal 2 GB at the ECR storage price
+    assert len(run.of_type("aws:ecr/repository:Repository")) == 1
+    assert by_key(dev_cost, "ecr-storage") == pytest.approx(2 * 0.10)
     assert dev_cost.total == pytest.approx(sum(dev_cost.by_component().values()))
     assert dev_cost.assumptions == []
 

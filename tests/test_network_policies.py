@@ -32,7 +32,7 @@ from tools.offline.engine import PROJECT_DIR, run_stack
 from tools.offline.records import StackRun
 
 # The apps that call AWS APIs or download (models, embeddings, web content) over HTTPS
-HTTPS_APPS = ("litellm", "langfuse", "langfuse-worker", "open-webui", "custom-server")
+HTTPS_APPS = ("litellm", "langfuse", "langfuse-worker", "open-webui")
 
 
 # --- The intended graph, from the settings ----------------------------------------------------
@@ -51,6 +51,8 @@ def intended_app_edges(settings: Settings) -> set[tuple[str, str]]:
         ("open-webui", "litellm"), ("custom-server", "litellm"), ("open-webui", "custom-server"),
         ("litellm-keys", "litellm"),  # the Job that registers each client's key
         ("litellm", "langfuse"),
+        # The agent server: models through LiteLLM, traces and metrics to Langfuse web, memory in PostgreSQL
+        ("custom-server", "langfuse"), ("custom-server", "postgres"),
         *{("litellm", m) for m in models},
         *{(c, "postgres") for c in ("langfuse", "langfuse-worker", "litellm", "open-webui")},
         *{(c, "clickhouse") for c in ("langfuse", "langfuse-worker")},

@@ -20,6 +20,12 @@ def settings_with(project_dir, **sections):
     return parse_settings(config, "Pulumi.dev.yaml")
 
 
+def hpa_minimum(run, name: str) -> int:
+    """The starting replica count of a Deployment an HPA scales (it renders no `replicas`)."""
+    (hpa,) = [r for r in run.resources if r.type.endswith("HorizontalPodAutoscaler") and r.inputs["metadata"]["name"] == name]
+    return hpa.inputs["spec"]["minReplicas"]
+
+
 def rendered_platform_requests(run) -> tuple[int, int]:
     """(millicores, MiB) requested by the program's system-node pods other than the gateway."""
     cpu = memory = 0
@@ -27,7 +33,7 @@ def rendered_platform_requests(run) -> tuple[int, int]:
         pod = workload.inputs["spec"]["template"]["spec"]
         if pod.get("nodeSelector", {}).get(catalog.NEURON_NODE_LABEL):
             continue
-        replicas = workload.inputs["spec"]["replicas"]
+        replicas = workload.inputs["spec"].get("replicas") or hpa_minimum(run, workload.name)
         for container in pod["containers"] + pod.get("initContainers", []):
             requests = container["resources"]["requests"]
             cpu += replicas * cpu_millis(requests["cpu"])
@@ -38,7 +44,9 @@ def rendered_platform_requests(run) -> tuple[int, int]:
 @pytest.mark.parametrize("overrides", [
     {},
     {"genai-platform:langfuse": {"webReplicas": 2, "workerReplicas": 3}, "genai-platform:openWebui": {"replicas": 2},
-     "genai-platform:agentServer": {"replicas": 2}},
+     "genai-platform:agentServer": {"replicas": 3, "autoscaling": None}},
+    {"genai-platform:agentServer": {"autoscaling": {"minReplicas": 4, "maxReplicas": 8},
+                                    "resources": {"cpu": "500m", "memory": "768Mi"}}},
 ])
 def test_the_capacity_check_counts_what_the_program_renders(project_dir, overrides):
     run = run_stack("dev", overrides=overrides)
@@ -51,7 +59,7 @@ def test_a_gateway_ceiling_beyond_the_system_nodes_names_the_keys(project_dir):
     with pytest.raises(SettingsError) as err:
         settings_with(project_dir, gateway={"autoscaling": {"minReplicas": 2, "maxReplicas": 40}})
     message = str(err.value)
-    assert "genai-platform:gateway.autoscaling.maxReplicas = 40: at most 22:" in message
+    assert "genai-platform:gateway.autoscaling.maxReplicas = 40: at most 21:" in message
     assert "cluster.systemNodes.maxSize (4) m6i.xlarge nodes" in message and "Fix: pulumi config" in message
     # the same ceiling on a group that can grow to hold it is fine
     system = {"instanceTypes": ["m6i.xlarge"], "minSize": 2, "maxSize": 8, "desiredSize": 2}
@@ -60,7 +68,7 @@ def test_a_gateway_ceiling_beyond_the_system_nodes_names_the_keys(project_dir):
 
 
 def test_fixed_replicas_without_an_hpa_are_checked_too(project_dir):
-    with pytest.raises(SettingsError, match=r"genai-platform:gateway\.replicas = 30: at most 22"):
+    with pytest.raises(SettingsError, match=r"genai-platform:gateway\.replicas = 30: at most 21"):
         settings_with(project_dir, gateway={"replicas": 30, "autoscaling": None})
 
 

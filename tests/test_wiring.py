@@ -74,13 +74,15 @@ def test_open_webui_and_agent_server_use_their_own_gateway_keys(stack_run):
     master = litellm["LITELLM_MASTER_KEY"]
     urls = webui["OPENAI_API_BASE_URLS"].split(";")
     keys = webui["OPENAI_API_KEYS"].split(";")
-    assert urls == ["http://litellm.genai.svc.cluster.local:4000/v1", "http://custom-server.genai.svc.cluster.local:5000"]
+    # Open WebUI appends /models and /chat/completions; the agent server serves them under /v1
+    assert urls == ["http://litellm.genai.svc.cluster.local:4000/v1", "http://custom-server.genai.svc.cluster.local:5000/v1"]
     registered = secret_data(stack_run, "litellm-keys-clients")
     assert keys[0] == registered["open-webui"] and agent["LITELLM_API_KEY"] == registered["custom-server"]
     assert keys[0] != agent["LITELLM_API_KEY"]
     assert all(k.startswith("sk-") and len(k) >= 16 for k in registered.values())  # LiteLLM's custom-key rules
-    assert keys[1] == agent["PIPELINES_API_KEY"] and keys[1] != "0p3n-w3bu!"
-    assert agent["LITELLM_BASE_URL"] == "http://litellm.genai.svc.cluster.local:4000/v1"
+    assert keys[1] == agent["AGENT_SERVER_API_KEY"] and len(keys[1]) >= 32
+    # agent_server/config.py: LiteLLM's base URL without /v1
+    assert agent["LITELLM_BASE_URL"] == "http://litellm.genai.svc.cluster.local:4000"
     for app in ("open-webui", "custom-server"):
         assert master not in env(stack_run, app).values(), app
         assert master not in json.dumps(env(stack_run, app)), app
@@ -92,9 +94,9 @@ def test_open_webui_and_agent_server_use_their_own_gateway_keys(stack_run):
 def test_database_urls_use_each_apps_own_role(stack_run):
     pg = env(stack_run, "postgres")
     for app, var in (("langfuse", "LANGFUSE_DB_PASSWORD"), ("litellm", "LITELLM_DB_PASSWORD"),
-                     ("open-webui", "OPENWEBUI_DB_PASSWORD")):
+                     ("open-webui", "OPENWEBUI_DB_PASSWORD"), ("custom-server", "AGENTSERVER_DB_PASSWORD")):
         url = env(stack_run, app)["DATABASE_URL"]
-        role = "openwebui" if app == "open-webui" else app
+        role = {"open-webui": "openwebui", "custom-server": "agentserver"}.get(app, app)
         assert url == f"postgresql://{role}:{pg[var]}@postgres.genai.svc.cluster.local:5432/{role}"
 
 

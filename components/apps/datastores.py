@@ -23,7 +23,7 @@ from components.k8s.workload import Workload
 from components.settings.apps import Resources
 
 POSTGRES_PORT, CLICKHOUSE_HTTP, CLICKHOUSE_NATIVE, REDIS_PORT = 5432, 8123, 9000, 6379
-POSTGRES_CLIENTS = ("langfuse", "langfuse-worker", "litellm", "open-webui")
+POSTGRES_CLIENTS = ("langfuse", "langfuse-worker", "litellm", "open-webui", "custom-server")
 CLICKHOUSE_CLIENTS = ("langfuse", "langfuse-worker")
 LANGFUSE_REDIS_CLIENTS = ("langfuse", "langfuse-worker")
 CACHE_REDIS_CLIENTS = ("litellm", "open-webui")

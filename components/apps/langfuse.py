@@ -116,7 +116,7 @@ class Langfuse(pulumi.ComponentResource):
             read_only_root=False,
             scratch_paths={"tmp": "/tmp"},
             run_as_user=1001,
-            allow_from=[Edge("litellm", WEB_PORT)],
+            allow_from=[Edge("litellm", WEB_PORT), Edge("custom-server", WEB_PORT)],  # traces, metrics API
             allow_users=True,
             egress_to=stores,
             egress_https=True,

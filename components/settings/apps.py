@@ -256,25 +256,54 @@ class OpenWebUISettings(Section):
 
 
 
+# Keys of the former Pipelines-based agent server: what replaces each one
+RETIRED_AGENT_SERVER_KEYS = {
+    "args": "the entrypoint is fixed (python -m agent_server): to change the server, build an image from "
+            "agent_server/ and set agentServer.image",
+    "env": "the platform wires its environment (agent_server/README.md): use agentServer.model and "
+           "agentServer.historyRuns",
+    "containerPort": "the server listens on 5000 behind Service custom-server:5000 (nothing to set)",
+    "healthPath": "the probes use the server's /health (liveness) and /ready (readiness) (nothing to set)",
+    "apiKeyEnv": "the server reads its generated API key from AGENT_SERVER_API_KEY (nothing to set)",
+}
+
+
 class AgentServerSettings(Section):
-    """The custom agent server (default: Open WebUI Pipelines)."""
+    """The platform's own agent server (agent_server/): built into the stack's ECR repository unless
+    `image` names a prebuilt one."""
 
-    image: PinnedImage = images.PIPELINES
-    args: list[str] = []
-    env: dict[str, str] = {}
-    container_port: int = Field(default=9099, ge=1, le=65535)
-    replicas: int = Field(default=1, ge=1)
-    health_path: str = "/"
-    api_key_env: str = "PIPELINES_API_KEY"
+    image: Optional[PinnedImage] = None
+    replicas: int = Field(default=2, ge=1, le=100)
+    autoscaling: Optional[Autoscaling] = Autoscaling(min_replicas=2, max_replicas=6)
+    resources: Resources = Resources(cpu="250m", memory="512Mi", memory_limit="1Gi")
+    model: Optional[str] = None  # the gateway model the agents think with (default: the gateway's first)
+    history_runs: int = Field(default=20, ge=1, le=500)
 
-
-    @field_validator("env")
+    @model_validator(mode="before")
     @classmethod
-    def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if re.search(r"(KEY|TOKEN|SECRET|PASSWORD)", key.upper()):
-                raise bad_value((key,), "<hidden>", "not a literal: put credentials in secret config, never in plain env")
-        return value
+    def _retired_keys(cls, data):
+        if isinstance(data, dict):
+            for key, replacement in RETIRED_AGENT_SERVER_KEYS.items():
+                snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+                for written in dict.fromkeys((key, snake)):
+                    if written in data:
+                        raise bad_value(
+                            (written,), "<hidden>" if written == "env" else data[written],
+                            "no longer a setting: the Open WebUI Pipelines server it configured is replaced by the "
+                            f"platform's own agent server; {replacement}",
+                            fix=f"pulumi config rm --path 'agentServer.{written}'",
+                        )
+        return data
+
+    @property
+    def builds_image(self) -> bool:
+        """Whether the stack builds agent_server/ itself (no `image` set)."""
+        return self.image is None
+
+    @property
+    def starting_replicas(self) -> int:
+        """The pods it runs without load: the autoscaler's minimum, else `replicas`."""
+        return self.autoscaling.min_replicas if self.autoscaling else self.replicas
 
 
 class AccessSettings(Section):

@@ -28,7 +28,7 @@ _BURSTABLE = {"medium": (2, 4), "large": (2, 8), "xlarge": (4, 16), "2xlarge": (
 # Requests per replica of the platform's own pods on the system nodes (components/apps/*);
 # tests/test_system_capacity.py keeps this table equal to what the program renders.
 FIXED_PODS = {"postgres": (250, 512), "clickhouse": (500, 2048), "langfuse-redis": (100, 384), "cache-redis": (100, 384)}
-SCALED_PODS = {"langfuse": (500, 1024), "langfuse-worker": (500, 1024), "open-webui": (500, 1024), "custom-server": (250, 512)}
+SCALED_PODS = {"langfuse": (500, 1024), "langfuse-worker": (500, 1024), "open-webui": (500, 1024)}
 # Allowances (rounded up, not read from the add-ons): Deployments of coredns (2), metrics-server and the
 # EBS CSI controller (2); and each node's DaemonSets (aws-node, kube-proxy, Pod Identity agent, EBS CSI node)
 ADDON_PODS = (600, 1024)
@@ -108,7 +108,10 @@ def platform_requests(settings: "Settings") -> tuple[int, int]:
     nodes: the stores, Langfuse, Open WebUI, the agent server, and the add-ons' Deployments."""
     replicas = {
         "langfuse": settings.langfuse.web_replicas, "langfuse-worker": settings.langfuse.worker_replicas,
-        "open-webui": settings.open_webui.replicas, "custom-server": settings.agent_server.replicas,
+        "open-webui": settings.open_webui.replicas,
     }
     pods = [*FIXED_PODS.values(), *(tuple(n * r for r in SCALED_PODS[name]) for name, n in replicas.items()), ADDON_PODS]
+    agent = settings.agent_server  # its requests are settings: agentServer.resources
+    pods.append((agent.starting_replicas * cpu_millis(agent.resources.cpu),
+                 agent.starting_replicas * memory_bytes(agent.resources.memory) // 2**20))
     return sum(p[0] for p in pods), sum(p[1] for p in pods)

@@ -107,6 +107,7 @@ class Settings(Section):
         self._check_partition()
         self._check_zones()
         self._check_models()
+        self._check_agent_model()
         self._check_neuron_capacity()
         check_system_capacity(self)
         resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
@@ -237,6 +238,19 @@ class Settings(Section):
                     f"required: model '{model.hf_model_id}' is gated on Hugging Face; "
                     "run `pulumi config set --secret hfToken hf_...`",
                 )
+
+    def _check_agent_model(self) -> None:
+        model = self.agent_server.model
+        served = [m.name for m in self.models] + [m.name for m in self.bedrock_models]
+        if model is not None and model not in served:
+            raise bad_value(("agentServer", "model"), model, f"a model the gateway serves: {', '.join(served)}")
+
+    @property
+    def agent_model(self) -> str:
+        """The gateway model the agent server's agents use: `agentServer.model`, else the first Bedrock
+        model (always on), else the first self-hosted one."""
+        served = [m.name for m in self.bedrock_models] + [m.name for m in self.models]
+        return self.agent_server.model or served[0]
 
     def _duplicate_slug(self, i: int, model: SelfHostedModel, first: int) -> None:
         """Two models would share the Service vllm-<slug> (and its cache path): report the slug as written."""

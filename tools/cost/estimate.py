@@ -2,7 +2,7 @@
 
 Counted: EKS control planes, node groups at their desired size (first instance type) and
 their root volumes (from the launch template), NAT gateways and their public IPv4 addresses,
-KMS keys, S3 buckets (nominal), EBS volumes claimed by PersistentVolumeClaims and StatefulSet
+KMS keys, S3 buckets and ECR repositories (nominal), EBS volumes claimed by PersistentVolumeClaims and StatefulSet
 volumeClaimTemplates (x replicas), and load balancers (Services of type LoadBalancer, ALB
 Ingresses, aws:lb load balancers). Usage-based charges (data processing, requests, Bedrock
 tokens, logs) are not included.
@@ -24,6 +24,9 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 EBS_CSI = ("ebs.csi.aws.com", "kubernetes.io/aws-ebs")
+# The agent server's repository keeps its newest 10 builds (components/apps/agent_image.py); a build
+# is about 0.2 GB compressed per platform and builds share their base layers
+ECR_NOMINAL_GIB = 2.0
 AL2023_ROOT_GIB = 20  # EKS managed node default disk size without a launch template
 NOTES = (
     "On-demand list prices, 730 hours a month; no Savings Plans, reservations or free tier.",
@@ -203,6 +206,9 @@ class _Pricer:
             self.add(record, f"KMS key {record.name}", "kms-key", "month", 1)
         for record in self.of_type("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
             self.add(record, f"S3 bucket {record.name} (nominal)", "s3-bucket", "month", 1)
+        for record in self.of_type("aws:ecr/repository:Repository"):
+            self.add(record, f"ECR repository {record.name} ({ECR_NOMINAL_GIB:g} GB nominal)", "ecr-storage",
+                     "GB-month", ECR_NOMINAL_GIB)
 
     def add_aws_load_balancers(self) -> None:
         for record in self.of_type("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"):

@@ -42,6 +42,51 @@ def arn(region: str, service: str, resource: str, *, regional: bool = True, acco
     return f"arn:aws:{service}:{region if regional else ''}:{ACCOUNT_ID if account else ''}:{resource}"
 
 
+DOCKER_BUILD_IMAGE = "docker-build:index:Image"
+# CreateRepository's repositoryName pattern (ECR API reference), 2-256 characters
+_ECR_NAME = re.compile(r"^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+
+
+def ecr_registry(account: str, region: str) -> str:
+    """A private ECR registry host."""
+    return f"{account}.dkr.ecr.{region}.amazonaws.com"
+
+
+def ecr_repository_name(name: str) -> str:
+    """`name`, or the InvalidParameterException CreateRepository answers for it."""
+    if not _ECR_NAME.match(name):
+        raise ValueError(f"InvalidParameterException: Invalid parameter at 'repositoryName' failed to satisfy constraint: "
+                         f"'must satisfy regular expression (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*' "
+                         f"({name!r})")
+    return name
+
+
+def docker_build_image(name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """pulumi-docker-build's Image after a build: `digest` (sha256 of the pushed manifest) and `ref`
+    (a pushed tag with that digest; empty when nothing was pushed). Refuses what the build would:
+    no context, an invalid tag, or a push to a private ECR registry without credentials for it
+    (`no basic auth credentials`)."""
+    context = (state.get("context") or {}).get("location")
+    if not context:
+        raise ValueError(f"docker-build Image {name}: no build context")
+    tags = [str(t) for t in state.get("tags") or []]
+    registries = {str(r.get("address", "")).split("/")[0]: r for r in state.get("registries") or []}
+    for tag in tags:
+        host, _, rest = tag.partition("/")
+        if not _TAG.match(rest.rpartition(":")[2]) or ":" not in rest:
+            raise ValueError(f"docker-build Image {name}: invalid reference format: {tag!r}")
+        auth = registries.get(host)
+        if state.get("push") and ".dkr.ecr." in host and not (auth and auth.get("username") and auth.get("password")):
+            raise ValueError(f"docker-build Image {name}: failed to push {tag}: no basic auth credentials")
+    image_digest = "sha256:" + hashlib.sha256(
+        "/".join([context, *tags, *map(str, state.get("platforms") or [])]).encode()).hexdigest()
+    pushed = bool(state.get("push")) and bool(tags)
+    state.update(digest=image_digest if pushed else "", ref=f"{tags[0]}@{image_digest}" if pushed else (tags[0] if tags else ""),
+                 contextHash=digest("context", context, length=64))
+    return f"{name}-{image_digest[7:15]}", state
+
+
 class PlatformMocks(Mocks):
     """Returns each resource's inputs plus what its provider would compute (ids, ARNs, names)."""
 
@@ -76,6 +121,8 @@ class PlatformMocks(Mocks):
             return self._random(typ, name, state)
         if typ.startswith("aws:"):
             return self._aws(typ, name, state)
+        if typ == DOCKER_BUILD_IMAGE:
+            return docker_build_image(name, state)
         return f"{name}-id", state
 
     def zones(self) -> list[str]:
@@ -118,6 +165,8 @@ class PlatformMocks(Mocks):
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return self.ecr_token(args.args.get("registryId") or self.caller_arn.split(":")[4]), []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         return dict(args.args), []
@@ -141,6 +190,10 @@ class PlatformMocks(Mocks):
             state.setdefault("nodeGroupName", physical)
             resource_id = f"{state.get('clusterName')}:{state['nodeGroupName']}"
             state["arn"] = arn(self.region, "eks", f"nodegroup/{state.get('clusterName')}/{state['nodeGroupName']}/x")
+        elif typ == "aws:ecr/repository:Repository":
+            resource_id = ecr_repository_name(physical)
+            state.update(name=resource_id, registryId=ACCOUNT_ID, arn=arn(self.region, "ecr", f"repository/{resource_id}"),
+                         repositoryUrl=f"{ecr_registry(ACCOUNT_ID, self.region)}/{resource_id}")
         elif typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
             state.setdefault("bucket", physical)
             resource_id = state["bucket"]
@@ -152,6 +205,16 @@ class PlatformMocks(Mocks):
             state["latestVersion"] = 1
         state["id"] = resource_id
         return resource_id, state
+
+    def ecr_token(self, registry_id: str) -> dict[str, Any]:
+        """What ecr.getAuthorizationToken answers: user AWS, a 12-hour token for the registry."""
+        password = "eyJ" + digest("ecr-token", registry_id, length=40)
+        return {
+            "registryId": registry_id, "userName": "AWS", "password": password,
+            "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+            "proxyEndpoint": f"https://{ecr_registry(registry_id, self.region)}", "expiresAt": "2026-12-01T00:00:00Z",
+            "id": self.region,
+        }
 
     def _kubernetes(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         metadata = dict(state.get("metadata") or {})
