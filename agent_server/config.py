@@ -66,6 +66,10 @@ class Config:
     history_runs: int = 20
     """How many earlier runs of a chat go back to the model (older ones stay stored)."""
     port: int = 5000
+    gateway_user_header: str = "X-OpenWebUI-User-Id"
+    """The header LiteLLM reads the end user from (its general_settings.user_header_name)."""
+    gateway_session_header: str = "X-LiteLLM-Session-Id"
+    """The header LiteLLM makes the trace's session from (litellm/proxy/litellm_pre_call_utils.py)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
@@ -89,4 +93,6 @@ class Config:
             langfuse_secret_key=secret or None,
             history_runs=_int(env, "AGENT_HISTORY_RUNS", 20, 1, 500),
             port=_int(env, "PORT", 5000, 1, 65535),
+            gateway_user_header=(env.get("GATEWAY_USER_HEADER") or "").strip() or cls.gateway_user_header,
+            gateway_session_header=(env.get("GATEWAY_SESSION_HEADER") or "").strip() or cls.gateway_session_header,
         )

@@ -15,10 +15,6 @@ from agent_server.agents import RunDeps
 from agent_server.openai_api import ApiError
 from agent_server.tracing import run_context
 
-# The header LiteLLM reads the end user from (its general_settings.user_header_name, as Open WebUI sends it)
-GATEWAY_USER_HEADER = "X-OpenWebUI-User-Id"
-
-
 @dataclass
 class RunOutcome:
     """Filled in when the run ends."""
@@ -43,7 +39,7 @@ async def run(agent: Agent[RunDeps, str], name: str, deps: RunDeps, prompt: str,
         history = await deps.store.history(deps.chat_id, name, before_turn=turn, last_runs=history_runs)
     if not history:
         history = request_history
-    settings = {"extra_headers": {GATEWAY_USER_HEADER: deps.user_id}} if deps.user_id else None
+    settings = {"extra_headers": gateway_headers(deps)} if deps.user_id or deps.chat_id else None
     with run_context(deps.chat_id, deps.user_id):
         try:
             async with agent.run_stream_events(
@@ -65,6 +61,17 @@ async def run(agent: Agent[RunDeps, str], name: str, deps: RunDeps, prompt: str,
     outcome.input_tokens, outcome.output_tokens = usage.input_tokens or 0, usage.output_tokens or 0
     if deps.chat_id:
         await deps.store.append_run(deps.chat_id, name, turn, deps.user_id, new_messages)
+
+
+def gateway_headers(deps: RunDeps) -> dict[str, str]:
+    """What the run's gateway calls carry: the Open WebUI user (LiteLLM's end user) and the chat
+    (LiteLLM's session), so the model calls join the chat's Langfuse session and user."""
+    headers = {}
+    if deps.user_id:
+        headers[deps.config.gateway_user_header] = deps.user_id
+    if deps.chat_id:
+        headers[deps.config.gateway_session_header] = deps.chat_id
+    return headers
 
 
 def _text_of(event: object) -> Optional[str]:

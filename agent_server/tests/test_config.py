@@ -39,3 +39,17 @@ def test_the_server_exits_with_the_message_not_a_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == ("agent-server: DATABASE_URL is not set: "
                                      "postgresql://<role>:<password>@<host>:5432/<database>")
+
+
+def test_gateway_calls_carry_the_chat_as_litellms_session_and_the_user():
+    """A run on behalf of an Open WebUI chat sends LiteLLM the chat id in its session header and the
+    user in its end-user header, under the names the Deployment sets (or LiteLLM's defaults)."""
+    from agent_server.agents import RunDeps
+    from agent_server.runner import gateway_headers
+
+    renamed = Config.from_env({**GOOD, "GATEWAY_SESSION_HEADER": "X-Session", "GATEWAY_USER_HEADER": "X-User"})
+    for config, session, user in ((Config.from_env(GOOD), "X-LiteLLM-Session-Id", "X-OpenWebUI-User-Id"),
+                                  (renamed, "X-Session", "X-User")):
+        deps = RunDeps(config, None, None, "chat-7", "user-3")
+        assert gateway_headers(deps) == {session: "chat-7", user: "user-3"}
+    assert gateway_headers(RunDeps(Config.from_env(GOOD), None, None, None, None)) == {}
