@@ -91,6 +91,10 @@ class PlatformMocks(Mocks):
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
+        if token == "aws:eks/getCluster:getCluster":
+            name = str(args.args.get("name"))
+            # The cluster security group EKS creates (managed nodes without their own groups get it)
+            return {"name": name, "id": name, "vpcConfig": {"clusterSecurityGroupId": "sg-" + digest("cluster-sg", name)}}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         return dict(args.args), []
@@ -114,6 +118,9 @@ class PlatformMocks(Mocks):
             state.setdefault("nodeGroupName", physical)
             resource_id = f"{state.get('clusterName')}:{state['nodeGroupName']}"
             state["arn"] = arn(self.region, "eks", f"nodegroup/{state.get('clusterName')}/{state['nodeGroupName']}/x")
+            # EKS creates the group's Auto Scaling group and names it eks-<group>-<uuid>
+            state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{state['nodeGroupName']}-{digest(name, length=8)}"}],
+                                   "remoteAccessSecurityGroupId": ""}]
         elif typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
             state.setdefault("bucket", physical)
             resource_id = state["bucket"]
