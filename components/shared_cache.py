@@ -55,6 +55,8 @@ class SharedModelCacheArgs(TypedDict):
     """Kubernetes provider."""
     tags: dict[str, str]
     """AWS tags."""
+    expected_gib: int
+    """What the models will store (their cacheGib summed): the cost estimate prices this much."""
 
 
 class SharedModelCache(pulumi.ComponentResource):
@@ -74,7 +76,8 @@ class SharedModelCache(pulumi.ComponentResource):
         # Encrypted at rest (KMS, AWS managed key); elastic throughput bills per GB moved, not provisioned
         fs = efs.FileSystem(
             f"{name}-fs", encrypted=True, performance_mode="generalPurpose", throughput_mode=settings.throughput_mode,
-            tags={**tags, "Name": f"{name}-model-cache"}, opts=child,
+            tags={**tags, "Name": f"{name}-model-cache", "genai-platform/expected-gib": str(args["expected_gib"])},
+            opts=child,
         )
         # NFS only from the cluster security group (the nodes'), only on 2049
         group = ec2.SecurityGroup(

@@ -93,12 +93,14 @@ class SelfHostedModel(Section):
     # Replicas: KEDA scales between these on the queue depth; minReplicas 0 lets an idle model
     # scale to zero (the gateway falls back to Bedrock while it is cold)
     min_replicas: int = Field(default=1, ge=0, le=100)
-    max_replicas: int = Field(default=2, ge=1, le=100)
+    max_replicas: int = Field(default=1, ge=1, le=100)
     # Waiting requests (vllm:num_requests_waiting) per replica before KEDA adds one
     target_waiting_requests: int = Field(default=2, ge=1, le=1000)
     # With minReplicas 0: scale to zero after this long without traffic (KEDA cooldownPeriod)
     idle_minutes: int = Field(default=15, ge=1, le=1440)
-    cache_gib: int = Field(default=50, ge=10, le=16384)  # the largest gp3 volume is 16 TiB
+    # The model's cache: its gp3 volume with modelCache.kind ebs (the largest is 16 TiB); on the shared
+    # EFS cache what it is expected to store (the cost estimate prices that much)
+    cache_gib: int = Field(default=50, ge=10, le=16384)
     fallback: Optional[str] = None
     resources: Resources = Resources(cpu="3", memory="10Gi", memory_limit="12Gi", cpu_limit="4")
 

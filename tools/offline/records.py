@@ -101,5 +101,7 @@ class StackRun:
         return (r for r in self.resources if r.parent == urn)
 
     def kubernetes_objects(self) -> list[ResourceRecord]:
-        """Every Kubernetes object (custom resources of the kubernetes provider)."""
-        return [r for r in self.resources if r.type.startswith("kubernetes:") and r.custom and "providers" not in r.type]
+        """Every Kubernetes object (custom resources of the kubernetes provider; not a Helm release,
+        whose objects Helm renders at deploy time)."""
+        return [r for r in self.resources if r.type.startswith("kubernetes:") and r.custom and "providers" not in r.type
+                and not r.type.startswith("kubernetes:helm.sh/")]
