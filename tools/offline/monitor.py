@@ -48,6 +48,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=sorted(set(request.dependencies)),
             provider=request.provider,
             protect=bool(request.protect),
+            ignore_changes=sorted(request.ignoreChanges),
         )
         self.records.append(record)
         if request.type == EKS_COMPONENT:
