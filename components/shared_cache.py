@@ -2,10 +2,11 @@
 replica in every AZ mounts ReadWriteMany (weights, Neuron compiled artifacts, compiler cache).
 
 Why EFS and not S3 (README "Serving at scale"): the model servers need POSIX semantics on the
-cache - an atomic directory rename to publish a compiled model and NFSv4 byte-range locks to let
-one replica compile while the others wait - which Mountpoint for S3 does not offer (no renames on
-general purpose buckets, no locks), and `NEURON_COMPILE_CACHE_URL=s3://` covers only the
-compiler's cache, not the weights or vLLM's NEURON_COMPILED_ARTIFACTS.
+cache - an atomic directory rename to publish a compiled model and file locks to let one replica
+compile while the others wait (EFS supports file locking: EFS FAQ) - which Mountpoint for S3 does
+not emulate (awslabs/mountpoint-s3 doc/SEMANTICS.md: no `rename` emulation over object APIs), and
+`NEURON_COMPILE_CACHE_URL=s3://` covers only the compiler's cache, not the weights or vLLM's
+NEURON_COMPILED_ARTIFACTS.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ class SharedModelCache(pulumi.ComponentResource):
                 "persistentVolumeReclaimPolicy": "Retain",
                 "storageClassName": "",
                 "volumeMode": "Filesystem",
-                # TLS to the mount target (efs-utils stunnel); the driver's default, stated here
+                # TLS to the mount target; the driver's default, stated here (kubernetes-sigs/aws-efs-csi-driver
+                # examples/kubernetes/encryption_in_transit_static)
                 "csi": {"driver": EFS_CSI_DRIVER, "volumeHandle": fs.id, "volumeAttributes": {"encryptInTransit": "true"}},
             },
             opts=k8s,

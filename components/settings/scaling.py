@@ -12,8 +12,10 @@ from components.settings.errors import bad_value
 from components.settings.infra import Section
 
 # Pinned Helm charts (a stack may pin another version through the settings)
-CLUSTER_AUTOSCALER_CHART = "9.54.0"  # kubernetes/autoscaler chart cluster-autoscaler (app 1.35.x)
-KEDA_CHART = "2.18.1"  # kedacore/charts keda
+# kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0: Chart.yaml appVersion 1.35.0 (the EKS version)
+CLUSTER_AUTOSCALER_CHART = "9.59.0"
+# kedacore/charts tag v2.20.2: keda/Chart.yaml version = appVersion 2.20.2, kubeVersion >=v1.23.0-0
+KEDA_CHART = "2.20.2"
 # The Prometheus that the ScaledObjects query: kube-prometheus-stack's server as the metrics
 # workstream installs it (release fullnameOverride `kps` in namespace `monitoring`; the chart names
 # the Service `<fullname>-prometheus`, port 9090). ONE place to change if that moves.
@@ -45,7 +47,7 @@ class NeuronAutoscalerSettings(Section):
     @classmethod
     def _chart(cls, value: str) -> str:
         if not _CHART_VERSION.match(value):
-            raise bad_value((), value, "an exact chart version such as 9.54.0 (ranges and 'latest' are not pinned)")
+            raise bad_value((), value, "an exact chart version such as 9.59.0 (ranges and 'latest' are not pinned)")
         return value
 
 
@@ -67,5 +69,5 @@ class ModelAutoscalingSettings(Section):
     @classmethod
     def _chart(cls, value: str) -> str:
         if not _CHART_VERSION.match(value):
-            raise bad_value((), value, "an exact chart version such as 2.18.1 (ranges and 'latest' are not pinned)")
+            raise bad_value((), value, "an exact chart version such as 2.20.2 (ranges and 'latest' are not pinned)")
         return value
