@@ -176,3 +176,31 @@ def test_neuron_scheduling_rules_hold_with_many_replicas(run_with, replicas):
     found = {rule for rule, _ in reported(run.resources)}
     assert not found & {"k8s-neuron-toleration", "k8s-neuron-toleration-requests-cores",
                         "neuron-group-single-zone-for-zonal-volumes", "neuron-node-group-taint"}
+
+
+def test_existing_vpcs_get_one_mount_target_per_zone(run_with):
+    """Two existing private subnets in one AZ: EFS takes one mount target there (the engine refuses
+    a second one, as CreateMountTarget does with MountTargetConflict)."""
+    run = run_with("dev", {"genai-platform:network": {
+        "existingVpcId": "vpc-0123456789abcdef0", "existingPublicSubnetIds": ["subnet-0c0c0c0c", "subnet-0d0d0d01"],
+        # mocked AZ by the id's last hex digit: 1 -> us-east-1b, 0 -> us-east-1a
+        "existingPrivateSubnetIds": ["subnet-0aaaaaa1", "subnet-0bbbbbb1", "subnet-0cccccc0"]}})
+    targets = sorted(t.inputs["subnetId"] for t in run.of_type("aws:efs/mountTarget:MountTarget"))
+    assert targets == ["subnet-0aaaaaa1", "subnet-0cccccc0"]
+
+
+def test_the_engine_refuses_a_second_mount_target_in_one_zone():
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from tools.offline.mocks import PlatformMocks  # noqa: PLC0415
+
+    mocks = PlatformMocks("us-east-1")
+
+    def target(name, subnet):
+        return mocks.new_resource(SimpleNamespace(typ="aws:efs/mountTarget:MountTarget", name=name,
+                                                  inputs={"fileSystemId": "fs-1", "subnetId": subnet}))
+
+    target("a", "subnet-0aaaaaa1")
+    target("c", "subnet-0cccccc0")  # another AZ
+    with pytest.raises(ValueError, match="MountTargetConflict"):
+        target("b", "subnet-0bbbbbb1")  # us-east-1b again

@@ -43,6 +43,8 @@ class PlatformMocks(Mocks):
 
     def __init__(self, region: str) -> None:
         self.region = region
+        self.subnet_zones: dict[str, str] = {}  # subnets the stack creates: id -> AZ
+        self.mount_target_zones: set[tuple[str, str]] = set()  # (file system id, AZ)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -130,8 +132,23 @@ class PlatformMocks(Mocks):
             state.setdefault("arn", arn(self.region, service, f"{kind.lower()}/{physical}"))
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
+        if typ == "aws:ec2/subnet:Subnet":
+            self.subnet_zones[resource_id] = str(state.get("availabilityZone"))
+        if typ == "aws:efs/mountTarget:MountTarget":
+            self._one_mount_target_per_zone(state)
         state["id"] = resource_id
         return resource_id, state
+
+    def _one_mount_target_per_zone(self, state: dict[str, Any]) -> None:
+        """EFS refuses a second mount target of a file system in one AZ (CreateMountTarget:
+        MountTargetConflict, EFS API reference): refuse it here too."""
+        subnet = str(state.get("subnetId"))
+        zone = self.subnet_zones.get(subnet) or self.subnet(subnet)["availabilityZone"]
+        key = (str(state.get("fileSystemId")), zone)
+        if key in self.mount_target_zones:
+            raise ValueError(f"MountTargetConflict: file system {key[0]} already has a mount target in {zone} "
+                             f"(subnet {subnet}); EFS allows one mount target per Availability Zone")
+        self.mount_target_zones.add(key)
 
     def _kubernetes(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         metadata = dict(state.get("metadata") or {})
