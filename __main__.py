@@ -113,6 +113,7 @@ if settings.model_cache.kind == "efs" and settings.models:
         "region": settings.region,
         "provider": cluster.provider,
         "tags": tags,
+        "addon_version": settings.cluster.addon_versions.get("aws-efs-csi-driver"),
         "expected_gib": sum(m.cache_gib for m in settings.models),
     }).claim_name
 models = ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"), shared_claim=shared_claim)

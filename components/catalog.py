@@ -19,7 +19,8 @@ SYSTEM_AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_
 NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
 
 # The EKS managed add-ons components/cluster.py installs (cluster.addonVersions may pin these).
-EKS_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")
+EKS_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver",
+                                "aws-efs-csi-driver")  # the last with the shared model cache (components/shared_cache.py)
 
 # An hourly price above this in `pricing` is a typo: the largest EC2 instances cost a few hundred $/hour.
 MAX_HOURLY_PRICE = 1000.0

@@ -56,6 +56,8 @@ class SharedModelCacheArgs(TypedDict):
     """Kubernetes provider."""
     tags: dict[str, str]
     """AWS tags."""
+    addon_version: Optional[str]
+    """The EFS CSI add-on version (cluster.addonVersions; None: the EKS default for the cluster version)."""
     expected_gib: int
     """What the models will store (their cacheGib summed): the cost estimate prices this much."""
 
@@ -107,6 +109,7 @@ class SharedModelCache(pulumi.ComponentResource):
         )
         addon = eks.Addon(
             f"{name}-{EFS_CSI_ADDON}", cluster_name=args["cluster_name"], addon_name=EFS_CSI_ADDON,
+            addon_version=args["addon_version"],
             pod_identity_associations=[eks.AddonPodIdentityAssociationArgs(role_arn=role.arn, service_account=EFS_CSI_ACCOUNT)],
             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE", opts=child,
         )

@@ -108,7 +108,8 @@ BAD_CASES = [
      "genai-platform:models[0].neuronCores = 3", "one of 1, 2, 4, 8, 16, 32"),
     ("cores-beyond-the-nodes", {"genai-platform:neuron": {"maxSize": 4, "desiredSize": 1, "minSize": 0},
                                 "genai-platform:neuronAutoscaler": {"enabled": False},
-                                "genai-platform:models": [{**LLAMA, "name": f"m{i}", "slug": f"m{i}"} for i in range(2)]},
+                                "genai-platform:models": [{**LLAMA, "name": f"m{i}", "slug": f"m{i}", "maxReplicas": 2}
+                                                          for i in range(2)]},
      "genai-platform:neuron.desiredSize = 1", "at least 4 while neuronAutoscaler.enabled is false"),
     ("no-models-at-all", {"genai-platform:models": [], "genai-platform:bedrockModels": []},
      "genai-platform:models = []", "the gateway would serve none"),
