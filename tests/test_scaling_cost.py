@@ -62,3 +62,17 @@ def test_the_shared_cache_is_priced_as_efs_storage(stack_run):
     # the claim's nominal 1Ti is not priced as an EBS volume
     assert not [line for line in cost.lines if "model-cache" in line.item and line.key.startswith("ebs-")]
     assert cost.to_dict()["scaling"] == cost.scaling
+
+
+def test_the_preview_prints_the_range_and_the_capacity_at_max(stack_runs):
+    from tools.preview.model import make_preview  # noqa: PLC0415
+
+    run = stack_runs["dev"]
+    preview = make_preview(run, region="us-east-1", pricing={}, policies=False)
+    text, markdown = preview.summary.text(), preview.summary.markdown()
+    scaling = estimate(run, region="us-east-1").scaling
+    floor, ceiling = f"${scaling['monthlyFloor']:,.2f}", f"${scaling['monthlyCeiling']:,.2f}"
+    assert f"floor {floor}/month (idle), ceiling {ceiling}/month" in text
+    assert f"floor **{floor}/month** (idle), ceiling **{ceiling}/month**" in markdown
+    # dev: one 2-core model, 0-2 replicas, inf2.xlarge, maxSize 2
+    assert "model servers request 2, 4 at maxReplicas (maxSize 2 x inf2.xlarge = 4)" in text

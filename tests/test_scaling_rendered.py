@@ -204,3 +204,21 @@ def test_the_engine_refuses_a_second_mount_target_in_one_zone():
     target("c", "subnet-0cccccc0")  # another AZ
     with pytest.raises(ValueError, match="MountTargetConflict"):
         target("b", "subnet-0bbbbbb1")  # us-east-1b again
+
+
+def test_keda_may_query_prometheus_through_its_namespaces_default_deny(stack_run):
+    """The metrics stack (issue 13) denies all ingress into `monitoring` but its own pods; KEDA's
+    queries get one edge there, to Prometheus's port only."""
+    (edge,) = k8s(stack_run, "NetworkPolicy", "keda-queries-prometheus", namespace="monitoring")
+    spec = edge.inputs["spec"]
+    assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}
+    (rule,) = spec["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 9090}]  # from PROMETHEUS_URL
+
+
+def test_a_prometheus_outside_the_cluster_needs_no_edge(run_with):
+    run = run_with("dev", {"genai-platform:modelAutoscaling": {"prometheusUrl": "https://prometheus.example.com"}})
+    assert not k8s(run, "NetworkPolicy", "keda-queries-prometheus", namespace="monitoring")
+    (scaled,) = k8s(run, "ScaledObject")
+    assert {t["metadata"]["serverAddress"] for t in scaled.inputs["spec"]["triggers"]} == {"https://prometheus.example.com"}

@@ -14,10 +14,12 @@ replica count varies, on vLLM's queue depth from Prometheus.
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence, TypedDict
+from urllib.parse import urlsplit
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
+from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
 from components.settings.apps import SelfHostedModel
 from components.settings.scaling import ModelAutoscalingSettings
@@ -27,6 +29,33 @@ KEDA_REPO = "https://kedacore.github.io/charts"
 SCALED_OBJECT_API = "keda.sh/v1alpha1"
 VLLM_WAITING = "vllm:num_requests_waiting"
 GATEWAY_REQUESTS = "litellm_proxy_total_requests_metric_total"
+
+
+def prometheus_endpoint(url: str) -> tuple[Optional[str], int]:
+    """(namespace, port) of an in-cluster Service URL `http://<svc>.<namespace>.svc...:<port>`;
+    namespace None for an address outside the cluster."""
+    parts = urlsplit(url)
+    labels = (parts.hostname or "").split(".")
+    namespace = labels[1] if len(labels) >= 3 and labels[2] == "svc" else None
+    return namespace, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def keda_to_prometheus_policy(url: str) -> Optional[dict[str, Any]]:
+    """The ingress edge KEDA needs into the Prometheus namespace, whose default-deny admits only its
+    own pods (issue 13's components/monitoring/network.py); None outside the cluster."""
+    namespace, port = prometheus_endpoint(url)
+    if namespace is None:
+        return None
+    return {
+        "metadata": {"name": "keda-queries-prometheus", "namespace": namespace,
+                     "labels": {"app.kubernetes.io/part-of": "genai-platform"}},
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": KEDA_NAMESPACE}}}],
+                         "ports": [{"protocol": "TCP", "port": port}]}],
+        },
+    }
 
 
 def queue_query(model: SelfHostedModel, namespace: str) -> str:
@@ -106,6 +135,10 @@ class ModelAutoscaling(pulumi.ComponentResource):
                                                "limits": {"memory": "512Mi"}}}},
             opts=k8s,
         )
+        edge = keda_to_prometheus_policy(settings.prometheus_url)
+        if edge is not None:
+            # Needs the Prometheus namespace of the metrics stack (issue 13)
+            NetworkPolicy(f"{name}-keda-to-prometheus", metadata=edge["metadata"], spec=edge["spec"], opts=k8s)
         for model in args["models"]:
             if not model.autoscaled:
                 continue
