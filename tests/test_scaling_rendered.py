@@ -222,3 +222,19 @@ def test_a_prometheus_outside_the_cluster_needs_no_edge(run_with):
     assert not k8s(run, "NetworkPolicy", "keda-queries-prometheus", namespace="monitoring")
     (scaled,) = k8s(run, "ScaledObject")
     assert {t["metadata"]["serverAddress"] for t in scaled.inputs["spec"]["triggers"]} == {"https://prometheus.example.com"}
+
+
+def test_each_model_writes_its_own_compiler_cache_on_the_shared_volume(run_with):
+    """Only the holder of a model's compile lock writes that model's directories."""
+    run = run_with("dev", {"genai-platform:models": [
+        {**LLAMA, "minReplicas": 1, "maxReplicas": 1},
+        {"name": "qwen-0.5b", "hfModelId": "Qwen/Qwen2.5-0.5B-Instruct", "gated": False, "neuronCores": 1,
+         "minReplicas": 0, "maxReplicas": 1}]})
+    caches = set()
+    for name, slug in (("vllm-llama3-2-1b", "llama3-2-1b"), ("vllm-qwen-0-5b", "qwen-0-5b")):
+        (container,) = workload(run, name).inputs["spec"]["template"]["spec"]["containers"]
+        variables = {e["name"]: e.get("value") for e in container["env"]}
+        assert variables["NEURON_COMPILE_CACHE_URL"] == f"/cache/neuron-compile-cache/{slug}"
+        assert container["args"][0] == f"/cache/neuron-compiled/{slug}"  # the lock is <that>.lock
+        caches.add(variables["NEURON_COMPILE_CACHE_URL"])
+    assert len(caches) == 2

@@ -77,7 +77,10 @@ def model_server_spec(model: SelfHostedModel, hf_secret: Optional[pulumi.Input[s
             # The Neuron compiler's own cache defaults to /var/tmp/neuron-compile-cache, which the
             # read-only root filesystem refuses; NEURON_COMPILE_CACHE_URL (a path or s3://) moves it
             # (Neuron docs, "Neuron Persistent Cache"): here onto the persistent cache volume.
-            "NEURON_COMPILE_CACHE_URL": f"{CACHE}/neuron-compile-cache",
+            # On the shared cache: one directory per model, written only by the replica that holds the
+            # model's compile lock (whether the persistent cache is safe under concurrent writers is
+            # not documented, so no two processes ever write one directory at once)
+            "NEURON_COMPILE_CACHE_URL": f"{CACHE}/neuron-compile-cache" + (f"/{model.slug}" if shared else ""),
             "HF_HOME": f"{CACHE}/huggingface",
             "HOME": "/tmp",
             "XDG_CACHE_HOME": "/tmp/.cache",
