@@ -15,8 +15,11 @@ from components.apps.gateway_keys import GatewayKeys
 from components.apps.langfuse import Langfuse
 from components.apps.model_servers import ModelServers
 from components.apps.open_webui import OpenWebUI
+from components.autoscaling.cluster_autoscaler import ClusterAutoscaler
+from components.autoscaling.model_autoscaling import ModelAutoscaling
 from components.bedrock_access import BedrockAccess
 from components.cluster import Cluster
+from components.endpoint_access import refuse_placeholders_when_deploying
 from components.exports import access_instructions
 from components.monitoring.component import Monitoring
 from components.namespace import PlatformNamespace
@@ -24,7 +27,8 @@ from components.network import Network
 from components.neuron_device_plugin import NeuronDevicePlugin
 from components.neuron_node_group import NeuronNodeGroup
 from components.settings import SettingsError, load_settings_from_runtime
-from components.endpoint_access import refuse_placeholders_when_deploying
+from components.settings.scaling_checks import neuron_zone_pinned
+from components.shared_cache import SharedModelCache
 
 NAMESPACE = "genai"
 BEDROCK_SERVICE_ACCOUNTS = ["litellm"]  # the agent server calls models only through LiteLLM
@@ -53,18 +57,35 @@ cluster = Cluster(stack, {
     "reader_group": settings.access.reader_group,
     "retention": settings.retention,
 })
-# One AZ for the Neuron group: the model caches are zonal EBS volumes (ReadWriteOnce)
-neuron_zone, neuron_subnet_ids = network.private_subnets_in(settings.neuron.availability_zone, "neuron.availabilityZone")
+# The Neuron group spans every AZ with the shared (EFS) cache; one AZ with zonal EBS caches or neuron.availabilityZone
+if neuron_zone_pinned(settings):
+    neuron_zone, neuron_subnet_ids = network.private_subnets_in(settings.neuron.availability_zone, "neuron.availabilityZone")
+    neuron_zones = [neuron_zone]
+else:
+    neuron_zones, neuron_subnet_ids = list(network.zones), network.private_subnet_ids
 neuron_nodes = NeuronNodeGroup(f"{stack}-neuron", {
     "settings": settings.neuron,
     "cluster_name": cluster.cluster_name,
     "kubernetes_version": settings.cluster.version,
-    "availability_zone": neuron_zone,
+    "availability_zones": neuron_zones,
     "subnet_ids": neuron_subnet_ids,
     "tags": tags,
     "region": settings.region,
     "node_addons": cluster.node_addons,
+    "autoscaled": settings.neuron_autoscaler.enabled,
 })
+if settings.neuron_autoscaler.enabled:
+    ClusterAutoscaler(f"{stack}-cluster-autoscaler", {
+        "settings": settings.neuron_autoscaler,
+        "cluster_name": cluster.cluster_name,
+        "cluster_name_value": settings.cluster_name,
+        "region": settings.region,
+        "account_id": account_id,
+        "neuron_asg_name": neuron_nodes.autoscaling_group_name,
+        "neuron_instance": settings.neuron.launched_instance[0],
+        "provider": cluster.provider,
+        "tags": tags,
+    })
 NeuronDevicePlugin(f"{stack}-neuron-device-plugin", {
     "image": images.NEURON_DEVICE_PLUGIN, "instance_types": settings.neuron.instance_types, "provider": cluster.provider,
 })
@@ -86,7 +107,29 @@ credentials = Credentials(f"{stack}-credentials", settings.retention)
 ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAMESPACE, provider=cluster.provider,
                  credentials=credentials, account_id=account_id, pod_identities=bedrock.associations)
 DataStores(f"{stack}-datastores", ctx)
-ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"))
+shared_claim = None
+if settings.model_cache.kind == "efs" and settings.models:
+    shared_claim = SharedModelCache(f"{stack}-model-cache", {
+        "settings": settings.model_cache,
+        "cluster_name": cluster.cluster_name,
+        "cluster_security_group_id": aws.eks.get_cluster_output(name=cluster.cluster_name).vpc_config.cluster_security_group_id,
+        "vpc_id": network.vpc_id,
+        "private_subnet_ids_by_zone": network.private_subnet_ids_by_zone,
+        "namespace": namespace.name,
+        "namespace_name": NAMESPACE,
+        "account_id": account_id,
+        "region": settings.region,
+        "provider": cluster.provider,
+        "tags": tags,
+        "addon_version": settings.cluster.addon_versions.get("aws-efs-csi-driver"),
+        "expected_gib": sum(m.cache_gib for m in settings.models),
+    }).claim_name
+models = ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"), shared_claim=shared_claim)
+if any(m.autoscaled for m in settings.models):
+    ModelAutoscaling(f"{stack}-model-autoscaling", {
+        "settings": settings.model_autoscaling, "models": settings.models, "namespace": namespace.name,
+        "namespace_name": NAMESPACE, "provider": cluster.provider, "depends_on": models.workloads,
+    })
 gateway = Gateway(f"{stack}-gateway", ctx)
 # A LiteLLM key per client (the master key stays with administrators)
 gateway_keys = GatewayKeys(

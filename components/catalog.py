@@ -21,6 +21,7 @@ NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
 # The EKS managed add-ons components/cluster.py installs (cluster.addonVersions may pin these).
 EKS_ADDONS: tuple[str, ...] = (
     "vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server", "aws-ebs-csi-driver",
+    "aws-efs-csi-driver",  # with the shared model cache (components/shared_cache.py)
 )
 
 # An hourly price above this in `pricing` is a typo: the largest EC2 instances cost a few hundred $/hour.

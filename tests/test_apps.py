@@ -58,8 +58,11 @@ def test_vllm_deployment_flags_neuron_and_cache(stack_run):
         spec = workload(stack_run, model.service_name).inputs["spec"]
         pod = spec["template"]["spec"]
         (c,) = pod["containers"]
-        assert c["command"] == ["vllm", "serve"]
-        args = c["args"]
+        # On the shared cache the compile-once entrypoint runs `vllm serve` (tests/test_scaling_cache_entry.py)
+        assert c["command"] == ["python3", "/opt/genai/neuron_cache_entry.py"]
+        artifacts, _ready, dashes, *argv = c["args"]
+        assert dashes == "--" and argv[:2] == ["vllm", "serve"]
+        args = argv[2:]
         flag = lambda f: args[args.index(f) + 1]  # noqa: E731
         assert args[0] == model.hf_model_id and flag("--served-model-name") == model.name
         assert flag("--tensor-parallel-size") == str(model.neuron_cores)
@@ -71,11 +74,11 @@ def test_vllm_deployment_flags_neuron_and_cache(stack_run):
         assert {"key": "aws.amazon.com/neuron", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
         assert pod["nodeSelector"] == {"genai-platform/accelerator": "neuron"}
         variables = env(stack_run, model.service_name)
-        assert variables["NEURON_COMPILED_ARTIFACTS"].startswith("/cache/")
+        assert artifacts.startswith("/cache/") and "NEURON_COMPILED_ARTIFACTS" not in variables
         assert variables["HF_TOKEN"]
         claim = next(v for v in pod["volumes"] if v["name"] == "cache")["persistentVolumeClaim"]["claimName"]
         (pvc,) = k8s(stack_run, "PersistentVolumeClaim", claim)
-        assert pvc.inputs["spec"]["resources"]["requests"]["storage"] == f"{model.cache_gib}Gi"
+        assert pvc.inputs["spec"]["accessModes"] == ["ReadWriteMany"]  # the shared cache
         assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 1800
 
 
@@ -84,8 +87,8 @@ def test_model_list_drives_model_servers(run_with):
         {"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "slug": "llama3-2-1b"},
         {"name": "qwen-0.5b", "hfModelId": "Qwen/Qwen2.5-0.5B-Instruct", "gated": False, "neuronCores": 1},
     ], "genai-platform:neuron": {"instanceTypes": ["inf2.xlarge"], "minSize": 0, "maxSize": 2, "desiredSize": 2}})
-    assert workload(run, "vllm-qwen-0-5b").inputs["spec"]["template"]["spec"]["containers"][0]["args"][0] == \
-        "Qwen/Qwen2.5-0.5B-Instruct"
+    args = workload(run, "vllm-qwen-0-5b").inputs["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("serve") + 1] == "Qwen/Qwen2.5-0.5B-Instruct"
     assert len(k8s(run, "Service", "vllm-llama3-2-1b")) == len(k8s(run, "Service", "vllm-qwen-0-5b")) == 1
 
 

@@ -56,11 +56,13 @@ def test_system_node_group_al2023_private_imdsv2(stack_run):
 
 
 def test_vpc_cni_enforces_network_policies_and_required_addons_exist(stack_run):
-    # (the container-logs add-on belongs to the metrics stack: tests/test_monitoring.py)
+    # (the container-logs add-on belongs to the metrics stack: tests/test_monitoring.py;
+    # aws-efs-csi-driver to the shared model cache: tests/test_scaling_rendered.py)
     addons = {a.inputs["addonName"]: a for a in stack_run.of_type(ADDON)
               if a.inputs["addonName"] != "amazon-cloudwatch-observability"}
     assert set(addons) == {
         "vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "metrics-server", "aws-ebs-csi-driver",
+        "aws-efs-csi-driver",
     }
     assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
     (association,) = addons["aws-ebs-csi-driver"].inputs["podIdentityAssociations"]
@@ -102,8 +104,9 @@ def test_existing_vpc_is_reused(run_with):
     assert run.of_type("aws:ec2/vpc:Vpc") == []
     vpc = run.one(EKS).inputs["vpcConfig"]
     assert vpc["subnetIds"] == ["subnet-0c3c3c3c", "subnet-0d4d4d4d", "subnet-0a1a1a1a", "subnet-0b2b2b2b"]
-    # The Neuron group stays in one AZ (the mocked get_subnet puts ...a in us-east-1e, ...b in us-east-1f)
-    assert run.one("aws:eks/nodeGroup:NodeGroup", "neuron").inputs["subnetIds"] == ["subnet-0a1a1a1a"]
+    # With the shared model cache the Neuron group uses every private subnet (tests/test_neuron_zone.py
+    # covers the one-AZ group of zonal caches)
+    assert run.one("aws:eks/nodeGroup:NodeGroup", "neuron").inputs["subnetIds"] == ["subnet-0a1a1a1a", "subnet-0b2b2b2b"]
 
 
 def test_graviton_system_nodes_get_the_arm64_ami(run_with):

@@ -61,8 +61,12 @@ def test_dev_stack_by_hand(dev_cost):
 def test_dev_stack_app_storage_and_buckets(dev_cost, stack_runs):
     # data volumes: every PVC, and every StatefulSet claim template x replicas, at gp3 (the default class)
     run = stack_runs["dev"]
+    # (the shared model cache's claim binds an EFS volume: priced as EFS, tests/test_scaling_cost.py)
+    efs = {v.inputs["metadata"]["name"] for v in run.of_type("kubernetes:core/v1:PersistentVolume")
+           if v.inputs["spec"]["csi"]["driver"] == "efs.csi.aws.com"}
     claimed = sum(gib(p.inputs["spec"]["resources"]["requests"]["storage"])
-                  for p in run.of_type("kubernetes:core/v1:PersistentVolumeClaim"))
+                  for p in run.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+                  if p.inputs["spec"].get("volumeName") not in efs)
     for sts in run.of_type("kubernetes:apps/v1:StatefulSet"):
         for template in sts.inputs["spec"].get("volumeClaimTemplates", []):
             claimed += sts.inputs["spec"].get("replicas", 1) * gib(template["spec"]["resources"]["requests"]["storage"])

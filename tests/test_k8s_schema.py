@@ -31,10 +31,16 @@ def schema_version(cluster_version: str) -> str:
     return str(closest)
 
 
+# Custom resources whose CRD schema is not in kubernetes_validate, and the test that checks them
+CHECKED_ELSEWHERE = {("keda.sh/v1alpha1", "ScaledObject"): "tests/test_scaling_rendered.py"}
+
+
 def validation_errors(objects: list[dict], version: str) -> list[str]:
     """`Kind/ns/name: path: message` for each object that does not validate strictly."""
     errors = []
     for obj in objects:
+        if (obj.get("apiVersion"), obj.get("kind")) in CHECKED_ELSEWHERE:
+            continue
         try:
             kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.ValidationError as err:

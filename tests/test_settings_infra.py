@@ -22,6 +22,9 @@ def test_aws_owned_arns_use_the_region_partition(region, partition):
         "aws:region": region,
         "genai-platform:cluster": {"adminPrincipals": [f"arn:{partition}:iam::123456789012:role/platform-admin"]},
         "genai-platform:bedrockModels": [],  # China has no default Claude profiles
+        # without Bedrock a model cannot scale to zero (nothing to fall back to while it is cold)
+        "genai-platform:models": [{"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct",
+                                   "minReplicas": 1, "maxReplicas": 2}],
     })
     attached = [r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
     entries = run.one("eks:index:Cluster").inputs["accessEntries"].values()

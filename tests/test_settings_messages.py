@@ -22,7 +22,7 @@ from components.settings.keys import closest_key
 from tools.offline.engine import run_stack
 
 BASE = {"aws:region": "us-east-1", "genai-platform:hfToken": "hf_x"}
-LLAMA = {"hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "replicas": 0}
+LLAMA = {"hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "minReplicas": 0}
 TOKEN = "hf_RealLookingToken0123456789abcdef"
 SECURE_TOKEN = "genai-platform:hfToken:\n    secure: v1:AAAAencrypted\n"
 

@@ -63,6 +63,8 @@ class Volume:
     mount_path: str
     size_gib: int
     sub_path: Optional[str] = None
+    claim: Optional[pulumi.Input[str]] = None
+    """An existing (shared, ReadWriteMany) claim to mount instead of a new ReadWriteOnce one."""
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,7 @@ class Workload(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(protect=self.retention.protect)),
             )
             for v in self.spec.volumes
+            if v.claim is None
         ]
 
     def _pod_template(self, account: pulumi.Input[str], claims: list[PersistentVolumeClaim]) -> dict[str, Any]:
@@ -169,10 +170,13 @@ class Workload(pulumi.ComponentResource):
         ]
         mounts: list[dict[str, Any]] = []
         volumes: list[dict[str, Any]] = []
-        for i, v in enumerate(spec.volumes):
+        own_claims = iter(claims)
+        for v in spec.volumes:
             mounts.append({"name": v.name, "mountPath": v.mount_path, **({"subPath": v.sub_path} if v.sub_path else {})})
-            if claims:
-                volumes.append({"name": v.name, "persistentVolumeClaim": {"claimName": claims[i].metadata.name}})
+            if v.claim is not None:
+                volumes.append({"name": v.name, "persistentVolumeClaim": {"claimName": v.claim}})
+            elif claims:
+                volumes.append({"name": v.name, "persistentVolumeClaim": {"claimName": next(own_claims).metadata.name}})
         for f in spec.files:
             mounts.append(
                 {"name": f.name, "mountPath": f.mount_path, "readOnly": True, **({"subPath": f.sub_path} if f.sub_path else {})}
@@ -241,7 +245,8 @@ class Workload(pulumi.ComponentResource):
         if spec.replicas is not None:
             out["replicas"] = spec.replicas
         # A ReadWriteOnce volume cannot attach to two nodes during a rolling update
-        strategy = spec.strategy or ("Recreate" if spec.volumes else "RollingUpdate")
+        single_node = any(v.claim is None for v in spec.volumes)
+        strategy = spec.strategy or ("Recreate" if single_node else "RollingUpdate")
         out["strategy"] = {"type": strategy}
         return out
 

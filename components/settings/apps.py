@@ -91,8 +91,17 @@ class SelfHostedModel(Section):
     max_model_len: int = Field(default=2048, ge=128, le=131072)  # Llama 3.x context: 128k tokens
     max_num_seqs: int = Field(default=4, ge=1, le=256)
     block_size: int = Field(default=32, ge=8, le=4096)
-    replicas: int = Field(default=1, ge=0)
-    cache_gib: int = Field(default=50, ge=10, le=16384)  # the largest gp3 volume is 16 TiB
+    # Replicas: KEDA scales between these on the queue depth; minReplicas 0 lets an idle model
+    # scale to zero (the gateway falls back to Bedrock while it is cold)
+    min_replicas: int = Field(default=1, ge=0, le=100)
+    max_replicas: int = Field(default=1, ge=1, le=100)
+    # Waiting requests (vllm:num_requests_waiting) per replica before KEDA adds one
+    target_waiting_requests: int = Field(default=2, ge=1, le=1000)
+    # With minReplicas 0: scale to zero after this long without traffic (KEDA cooldownPeriod)
+    idle_minutes: int = Field(default=15, ge=1, le=1440)
+    # The model's cache: its gp3 volume with modelCache.kind ebs (the largest is 16 TiB); on the shared
+    # EFS cache what it is expected to store (the cost estimate prices that much)
+    cache_gib: int = Field(default=50, ge=10, le=16384)
     fallback: Optional[str] = None
     # Gateway limits for this server: requests / tokens per minute (enforced across gateway
     # replicas through Redis) and requests in flight per gateway replica (default max_num_seqs)
@@ -119,16 +128,27 @@ class SelfHostedModel(Section):
             raise bad_value((), value, "a Hugging Face model id such as meta-llama/Llama-3.2-1B-Instruct")
         return value
 
-    @field_validator("replicas")
+    @model_validator(mode="before")
     @classmethod
-    def _replicas(cls, value: int) -> int:
-        if value > 1:
+    def _old_replicas_key(cls, data):
+        if isinstance(data, dict) and "replicas" in data:
             raise bad_value(
-                (), value,
-                "0 (idle) or 1: the compiled-model cache is a ReadWriteOnce volume; "
-                "add another entry to `models` (its own cache) to serve more copies",
+                "replicas", data["replicas"],
+                "removed: set minReplicas and maxReplicas (KEDA scales between them on queue depth; "
+                "minReplicas 0 lets the model scale to zero when idle)",
             )
-        return value
+        return data
+
+    @model_validator(mode="after")
+    def _replica_range(self):
+        if self.min_replicas > self.max_replicas:
+            raise bad_value("minReplicas", self.min_replicas, f"at most maxReplicas ({self.max_replicas})")
+        return self
+
+    @property
+    def autoscaled(self) -> bool:
+        """KEDA owns the replica count (it varies between minReplicas and maxReplicas)."""
+        return self.min_replicas != self.max_replicas
 
     @model_validator(mode="after")
     def _slug(self):

@@ -24,6 +24,8 @@ from components.settings.errors import bad_value
 from components.settings.gateway import resolve_routing
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 from components.settings.monitoring import MonitoringSettings
+from components.settings.scaling import ModelAutoscalingSettings, ModelCacheSettings, NeuronAutoscalerSettings
+from components.settings.scaling_checks import check_scaling
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
@@ -53,6 +55,9 @@ class Settings(Section):
     network: NetworkSettings = NetworkSettings()
     cluster: ClusterSettings = ClusterSettings()
     neuron: NeuronSettings = NeuronSettings()
+    model_cache: ModelCacheSettings = ModelCacheSettings()
+    neuron_autoscaler: NeuronAutoscalerSettings = NeuronAutoscalerSettings()
+    model_autoscaling: ModelAutoscalingSettings = ModelAutoscalingSettings()
     models: list[SelfHostedModel] = [
         SelfHostedModel(name="llama-3.2-1b", hf_model_id="meta-llama/Llama-3.2-1B-Instruct", slug="llama3-2-1b")
     ]
@@ -108,9 +113,9 @@ class Settings(Section):
         self._check_zones()
         self._check_models()
         self._check_agent_model()
-        self._check_neuron_capacity()
         check_system_capacity(self)
         resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
+        check_scaling(self)
         return self
 
     def _check_partition(self) -> None:
@@ -232,7 +237,7 @@ class Settings(Section):
                     ("models", i, "fallback"), model.fallback,
                     f"the name of a Bedrock model: {', '.join(sorted(bedrock_names)) or '(none configured)'}",
                 )
-            if model.gated and model.replicas > 0 and not self.hf_token_set:
+            if model.gated and not self.hf_token_set:
                 raise bad_value(
                     ("hfToken",), None,
                     f"required: model '{model.hf_model_id}' is gated on Hugging Face; "
@@ -274,22 +279,6 @@ class Settings(Section):
                 ("models", i, "resources"), f"cpu {model.resources.cpu}, memory {model.resources.memory}",
                 f"requests that fit one {node.name} node ({node.vcpus} vCPUs, {node.memory_gib} GiB), "
                 "or a larger type in neuron.instanceTypes",
-            )
-
-    def _check_neuron_capacity(self) -> None:
-        """The group runs desiredSize nodes (no cluster autoscaler): unless it idles at 0, they must
-        have the cores of every model replica, or some model servers never start. Checked against
-        the type that launches (catalog.launched_neuron_type), not the largest one listed."""
-        needed = sum(m.neuron_cores * m.replicas for m in self.models)
-        node, why = self.neuron.launched_instance
-        desired = self.neuron.desired_size
-        if desired > 0 and needed > desired * node.neuron_cores:
-            raise bad_value(
-                ("neuron", "desiredSize"), desired,
-                f"enough nodes for the models' {needed} NeuronCores (neuronCores x replicas); {desired} x {node.name} "
-                f"({node.neuron_cores} NeuronCores each, assumed because {why}) have {desired * node.neuron_cores}. "
-                "Raise desiredSize, put a larger type first in neuron.instanceTypes, or set replicas: 0 on the models "
-                "to keep idle",
             )
 
     @property

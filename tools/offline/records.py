@@ -64,6 +64,7 @@ class ResourceRecord:
     protect: bool = False
     replace_on_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def masked_inputs(self) -> dict[str, Any]:

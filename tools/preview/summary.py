@@ -279,6 +279,10 @@ def _cost_text(cost: dict[str, Any]) -> list[str]:
     if idle:
         out.append(f"  Idling the Neuron group at 0 nodes saves {money(idle['monthlySavings'])}/month "
                    f"(total {money(idle['monthlyTotalWhenIdle'])}): {idle['how']}")
+    scaling = cost.get("scaling")
+    if scaling:
+        out.append(f"  Range: floor {money(scaling['monthlyFloor'])}/month (idle), ceiling "
+                   f"{money(scaling['monthlyCeiling'])}/month (every model at maxReplicas): {scaling['how']}")
     out += [f"  Assumption: {a}" for a in cost["assumptions"]]
     out += [f"  Note: {n}" for n in cost["notes"]]
     return out
@@ -344,6 +348,10 @@ def _cost_markdown(cost: dict[str, Any]) -> list[str]:
     if idle:
         out += [f"Idling the Neuron group at 0 nodes saves **{money(idle['monthlySavings'])}/month** "
                 f"(total {money(idle['monthlyTotalWhenIdle'])}): {idle['how']}.", ""]
+    scaling = cost.get("scaling")
+    if scaling:
+        out += [f"Range: floor **{money(scaling['monthlyFloor'])}/month** (idle), ceiling "
+                f"**{money(scaling['monthlyCeiling'])}/month** (every model at maxReplicas): {scaling['how']}.", ""]
     out += ["<details><summary>Cost lines</summary>", "", "| component | item | price | USD/month |", "|---|---|---|---:|"]
     out += [f"| {_md(x['component'])} | {_md(x['item'])} | {_price(x)} (`{x['key']}`) | {money(x['monthly'])} |"
             for x in cost["lines"]]
