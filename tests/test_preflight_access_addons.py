@@ -83,3 +83,27 @@ def test_a_pin_the_region_does_not_offer_names_the_newest(stubs):
                                             addon_versions=(("metrics-server", "v0.7.0-eksbuild.9"),)), clients)
     assert not result.passed and "v0.7.0-eksbuild.9" in result.detail
     assert "cluster.addonVersions.metrics-server' v0.8.0-eksbuild.2" in result.fix
+
+
+def test_an_update_by_someone_who_is_neither_creator_nor_admin_fails(stubs):
+    """Only the creator has the access entry EKS made: another caller needs an admin entry, or the
+    update's Kubernetes calls are Unauthorized. A session ARN counts as its role, whatever the path."""
+    creator = f"arn:aws:iam::{MOTO_ACCOUNT}:role/ci-deployer"
+    alice = f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/ops-admin/alice"
+    _existing_role()
+    admin_entry = (("cluster.adminPrincipals[0]", ADMIN),)
+    [listed, _] = check_access_principals(make_target(creator_principal=creator, access_principals=admin_entry),
+                                          _as_caller(stubs, alice))
+    [creator_runs] = check_access_principals(make_target(creator_principal=creator),
+                                             _as_caller(stubs, f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/ci-deployer/run"))
+    [unlisted] = check_access_principals(make_target(creator_principal=creator), _as_caller(stubs, alice))
+    assert listed.passed and creator_runs.passed, (listed.line(), creator_runs.line())
+    assert not unlisted.passed and "Unauthorized" in unlisted.detail
+    assert "cluster.adminPrincipals[0]" in unlisted.fix
+
+
+def _as_caller(stubs, arn):
+    """Clients whose STS says the caller is `arn` (Stubber)."""
+    clients = aws("us-east-1")
+    stubs(clients, "sts").add_response("get_caller_identity", {"Account": MOTO_ACCOUNT, "UserId": "X", "Arn": arn})
+    return clients

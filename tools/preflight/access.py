@@ -22,15 +22,42 @@ EXAMPLE_ACCOUNT = "123456789012"
 
 
 def check_access_principals(target: PreflightTarget, clients: Clients) -> list[CheckResult]:
-    """Each `cluster.adminPrincipals` / `cluster.readerPrincipals` ARN is an IAM role or user that exists."""
-    if not target.access_principals:
+    """Each `cluster.adminPrincipals` / `cluster.readerPrincipals` ARN is an IAM role or user that exists,
+    and a caller who did not create the cluster (`cluster.creatorPrincipal`) is one of the admins."""
+    if not target.access_principals and not target.creator_principal:
         return [CheckResult("access-principals", True, "no admin or reader principals besides the deployer")]
 
     def run() -> list[CheckResult]:
-        account = clients("sts").get_caller_identity()["Account"]
-        return [_principal_result(key, arn, account, clients("iam")) for key, arn in target.access_principals]
+        caller = clients("sts").get_caller_identity()
+        results = [_creator_result(target, caller["Arn"])] if target.creator_principal else []
+        return results + [_principal_result(key, arn, caller["Account"], clients("iam"))
+                          for key, arn in target.access_principals]
 
     return guard("access-principals", "iam", run)
+
+
+def _identity(arn: str) -> tuple[str, str, str]:
+    """(account, role|user, lower-case name) of a principal or of an assumed-role session ARN
+    (`arn:aws:sts::<account>:assumed-role/<role>/<session>`): the program's comparison
+    (components.cluster_access.principal_id), which ignores the path."""
+    account, resource = arn.split(":")[4], arn.split(":", 5)[5]
+    if resource.startswith("assumed-role/"):
+        return account, "role", resource.split("/")[1].lower()
+    return account, resource.split("/", 1)[0], resource.rsplit("/", 1)[-1].lower()
+
+
+def _creator_result(target: PreflightTarget, caller_arn: str) -> CheckResult:
+    """Only the creator has the entry EKS made; anyone else running `pulumi up` needs an admin entry,
+    or every Kubernetes call of the update is Unauthorized."""
+    caller = _identity(caller_arn)
+    admins = [arn for key, arn in target.access_principals if key.startswith("cluster.adminPrincipals")]
+    if caller == _identity(target.creator_principal) or any(caller == _identity(arn) for arn in admins):
+        return CheckResult("access-deployer", True, f"{caller_arn} is the cluster's creator or one of its admins")
+    return CheckResult("access-deployer", False,
+                       f"{caller_arn} is neither cluster.creatorPrincipal ({target.creator_principal}) nor in "
+                       "cluster.adminPrincipals: the Kubernetes part of `pulumi up` would be Unauthorized",
+                       f"pulumi config set --path 'cluster.adminPrincipals[{len(admins)}]' <this caller's role or user "
+                       "ARN>, and `pulumi up` it as the creator (or another admin) first")
 
 
 def _principal_result(key: str, arn: str, account: str, iam: Any) -> CheckResult:

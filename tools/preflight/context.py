@@ -43,6 +43,7 @@ class PreflightTarget:
     # (settings key, ARN) of every principal the program gives an access entry, e.g.
     # ("cluster.adminPrincipals[0]", "arn:aws:iam::111122223333:role/admin")
     access_principals: tuple[tuple[str, str], ...] = ()
+    creator_principal: str | None = None  # cluster.creatorPrincipal: who created the cluster, when not the caller
     eks_addons: tuple[str, ...] = ()  # the EKS add-ons the program installs
     addon_versions: tuple[tuple[str, str], ...] = ()  # (add-on, pinned version) from cluster.addonVersions
 
@@ -79,6 +80,7 @@ def target_from_settings(settings: Any) -> PreflightTarget:
             for key in ("adminPrincipals", "readerPrincipals")
             for i, arn in enumerate(getattr(cluster, _snake(key), None) or ())
         ),
+        creator_principal=getattr(cluster, "creator_principal", None),
         eks_addons=catalog.EKS_ADDONS,
         addon_versions=tuple(sorted((getattr(cluster, "addon_versions", None) or {}).items())),
     )
