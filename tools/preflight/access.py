@@ -14,6 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from components.catalog import principal_id
+
 from .context import Clients, PreflightTarget, error_code, guard
 from .report import CheckResult
 
@@ -36,22 +38,12 @@ def check_access_principals(target: PreflightTarget, clients: Clients) -> list[C
     return guard("access-principals", "iam", run)
 
 
-def _identity(arn: str) -> tuple[str, str, str]:
-    """(account, role|user, lower-case name) of a principal or of an assumed-role session ARN
-    (`arn:aws:sts::<account>:assumed-role/<role>/<session>`): the program's comparison
-    (components.cluster_access.principal_id), which ignores the path."""
-    account, resource = arn.split(":")[4], arn.split(":", 5)[5]
-    if resource.startswith("assumed-role/"):
-        return account, "role", resource.split("/")[1].lower()
-    return account, resource.split("/", 1)[0], resource.rsplit("/", 1)[-1].lower()
-
-
 def _creator_result(target: PreflightTarget, caller_arn: str) -> CheckResult:
     """Only the creator has the entry EKS made; anyone else running `pulumi up` needs an admin entry,
     or every Kubernetes call of the update is Unauthorized."""
-    caller = _identity(caller_arn)
+    caller = principal_id(caller_arn)
     admins = [arn for key, arn in target.access_principals if key.startswith("cluster.adminPrincipals")]
-    if caller == _identity(target.creator_principal) or any(caller == _identity(arn) for arn in admins):
+    if caller == principal_id(target.creator_principal) or any(caller == principal_id(arn) for arn in admins):
         return CheckResult("access-deployer", True, f"{caller_arn} is the cluster's creator or one of its admins")
     return CheckResult("access-deployer", False,
                        f"{caller_arn} is neither cluster.creatorPrincipal ({target.creator_principal}) nor in "
