@@ -77,17 +77,14 @@ def target_from_settings(settings: Any) -> PreflightTarget:
         existing_vpc_id=network.existing_vpc_id or None,
         access_principals=tuple(
             (f"cluster.{key}[{i}]", str(arn))
-            for key in ("adminPrincipals", "readerPrincipals")
-            for i, arn in enumerate(getattr(cluster, _snake(key), None) or ())
+            for key, arns in (("adminPrincipals", getattr(cluster, "admin_principals", None)),
+                              ("readerPrincipals", getattr(cluster, "reader_principals", None)))
+            for i, arn in enumerate(arns or ())
         ),
         creator_principal=getattr(cluster, "creator_principal", None),
         eks_addons=catalog.EKS_ADDONS,
         addon_versions=tuple(sorted((getattr(cluster, "addon_versions", None) or {}).items())),
     )
-
-
-def _snake(camel: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
 
 
 class Clients:
