@@ -161,6 +161,17 @@ def eks_access_policy_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:eks::aws:cluster-access-policy/{name}"
 
 
+def principal_id(arn: str) -> tuple[str, str, str]:
+    """(account, role|user, lower-case name) of an IAM principal ARN, or of an assumed-role session
+    (`arn:aws:sts::<account>:assumed-role/<role>/<session>` is its role): IAM names are unique per
+    account whatever their path, and not distinguished by case (IAM API Reference, CreateRole
+    RoleName), so `role/name` and `role/some/path/Name` are one principal."""
+    account, resource = arn.split(":")[4], arn.split(":", 5)[5]
+    if resource.startswith("assumed-role/"):
+        return account, "role", resource.split("/")[1].lower()
+    return account, resource.split("/")[0], resource.rsplit("/", 1)[-1].lower()
+
+
 def geo_for_region(region: str) -> str | None:
     """The geography whose default Claude profiles are called from `region` (`us`, `eu`, ...), if any."""
     return next((geo for geo, regions in DEFAULT_PROFILE_SOURCE_REGIONS.items() if region in regions), None)

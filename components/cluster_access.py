@@ -14,6 +14,7 @@ import pulumi_eks
 from pulumi_aws import eks
 
 from components import catalog
+from components.catalog import principal_id
 from components.settings.infra import ClusterSettings
 
 
@@ -23,15 +24,6 @@ def deployer_arn() -> str:
     entries need (they take no STS session principals)."""
     caller = aws.get_caller_identity()
     return aws.iam.get_session_context(arn=caller.arn).issuer_arn
-
-
-def principal_id(arn: str) -> tuple[str, str, str]:
-    """(account, role|user, name): IAM names are unique per account whatever their path, and not
-    distinguished by case (IAM API Reference, CreateRole RoleName), so one principal may be written as
-    `role/name` or `role/some/path/name`."""
-    account, resource = arn.split(":")[4], arn.split(":", 5)[5]
-    kind, name = resource.split("/")[0], resource.rsplit("/", 1)[-1]
-    return account, kind, name.lower()
 
 
 def access_entries(

@@ -21,6 +21,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from components.catalog import EKS_ADDONS
 from tools.preflight import Clients, PreflightTarget
 
 MOTO_ACCOUNT = "123456789012"
@@ -76,7 +77,7 @@ def make_target(**overrides) -> PreflightTarget:
         "neuron_max_size": 4, "neuron_capacity_type": "ON_DEMAND", "bedrock_model_ids": [PROFILE],
         "eks_version": "1.35", "expected_account_id": None, "cluster_name": "genai-dev",
         "public_access_cidrs": (DEPLOYER_CIDR,), "deployer_in_vpc": False, "private_access_cidrs": (),
-        "existing_vpc_id": None,
+        "existing_vpc_id": None, "eks_addons": EKS_ADDONS,
     }
     values.update(overrides)
     return PreflightTarget(**values)
@@ -104,7 +105,8 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                   max_size: int = 4, capacity_type: str = "ON_DEMAND", model_ids: Iterable[str] = (PROFILE,),
                   version: str = "1.35", public_access_cidrs: Iterable[str] = (DEPLOYER_CIDR,),
                   deployer_in_vpc: bool = False, private_access_cidrs: Iterable[str] = (),
-                  existing_vpc_id: Optional[str] = None) -> types.SimpleNamespace:
+                  existing_vpc_id: Optional[str] = None, admin_principals: Iterable[str] = (),
+                  reader_principals: Iterable[str] = (), addon_versions: Optional[dict] = None) -> types.SimpleNamespace:
     """Stand-in for the stack settings (components.settings): only the fields preflight reads."""
     return types.SimpleNamespace(
         region=region,
@@ -116,7 +118,9 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                                      capacity_type=capacity_type),
         bedrock_models=[types.SimpleNamespace(model_id=model_id) for model_id in model_ids],
         cluster=types.SimpleNamespace(version=version, public_access_cidrs=list(public_access_cidrs),
-                                      deployer_in_vpc=deployer_in_vpc, private_access_cidrs=list(private_access_cidrs)),
+                                      deployer_in_vpc=deployer_in_vpc, private_access_cidrs=list(private_access_cidrs),
+                                      admin_principals=list(admin_principals), reader_principals=list(reader_principals),
+                                      addon_versions=addon_versions or {}),
     )
 
 

@@ -117,6 +117,11 @@ def test_a_reader_who_deploys_is_not_given_a_second_entry():
      f"genai-platform:cluster.readerPrincipals[0] = '{ADMIN_ROLE}'", "adminPrincipals"),
     ({"adminPrincipals": [ADMIN_ROLE, ADMIN_ROLE]}, {}, f"genai-platform:cluster.adminPrincipals[1] = '{ADMIN_ROLE}'",
      "unique"),
+    # One principal written with a path or another case: EKS (and the offline engine) would refuse the second entry
+    ({"adminPrincipals": [ADMIN_ROLE], "readerPrincipals": [f"arn:aws:iam::{ACCOUNT}:role/ops/Platform-Admin"]}, {},
+     f"genai-platform:cluster.readerPrincipals[0] = 'arn:aws:iam::{ACCOUNT}:role/ops/Platform-Admin'", "adminPrincipals"),
+    ({"adminPrincipals": [ADMIN_ROLE, f"arn:aws:iam::{ACCOUNT}:role/ops/platform-admin"]}, {},
+     f"genai-platform:cluster.adminPrincipals[1] = 'arn:aws:iam::{ACCOUNT}:role/ops/platform-admin'", "unique"),
     ({}, {"readerGroup": "system:readers"}, "genai-platform:access.readerGroup = 'system:readers'", "system:"),
     ({"creatorPrincipal": "arn:aws:sts::123456789012:assumed-role/ci/run"}, {},
      "genai-platform:cluster.creatorPrincipal = 'arn:aws:sts::123456789012:assumed-role/ci/run'", "created the cluster"),

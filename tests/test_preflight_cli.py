@@ -20,6 +20,7 @@ from preflight_cases import (
     make_target,
     quota_response,
 )
+from components.catalog import EKS_ADDONS
 from tools.preflight import Clients, run_checks
 from tools.preflight.__main__ import main
 
@@ -59,7 +60,10 @@ def stub_all(clients: Clients, stubs, *, quota: float = 64.0, profile_found: boo
             "type": "SYSTEM_DEFINED"})
     else:
         bedrock.add_client_error("get_inference_profile", "ResourceNotFoundException", "not found", 404)
-    stubs(clients, "eks").add_response("describe_cluster_versions", EKS_CATALOG)
+    eks = stubs(clients, "eks")
+    eks.add_response("describe_cluster_versions", EKS_CATALOG)
+    eks.add_response("describe_addon_versions", {"addons": [
+        {"addonName": name, "addonVersions": [{"addonVersion": "v1.0.0-eksbuild.1"}]} for name in EKS_ADDONS]})
 
 
 def test_full_run_calls_only_read_operations(recorder, stubs):
@@ -70,7 +74,7 @@ def test_full_run_calls_only_read_operations(recorder, stubs):
     assert all(r.passed for r in results), [r.line() for r in results]
     assert set(recorder.operations) == {
         "GetCallerIdentity", "DescribeAvailabilityZones", "DescribeInstanceTypeOfferings",
-        "GetServiceQuota", "GetInferenceProfile", "DescribeClusterVersions",
+        "GetServiceQuota", "GetInferenceProfile", "DescribeClusterVersions", "DescribeAddonVersions",
     }
     assert all(op.startswith(("Describe", "Get", "List")) for op in recorder.operations)
 

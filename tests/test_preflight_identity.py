@@ -10,8 +10,12 @@ from preflight_cases import (
     fake_settings,
     make_target,
 )
+from components.catalog import EKS_ADDONS
 from tools.preflight import Clients, PreflightTarget, run_checks, target_from_settings
 from tools.preflight.identity import check_identity
+
+ADMIN_ARN = "arn:aws:iam::111122223333:role/ops/admin"
+READER_ARN = "arn:aws:iam::111122223333:user/auditor"
 
 
 def names(results):
@@ -27,6 +31,7 @@ def test_target_from_settings_reads_the_settings_shape():
         instance_types=["trn1.2xlarge"], max_size=3, capacity_type="spot",
         model_ids=[PROFILE, "amazon.nova-lite-v1:0"], public_access_cidrs=["52.95.110.0/24", "54.240.0.0/16"],
         deployer_in_vpc=True, private_access_cidrs=["10.20.0.0/20"], existing_vpc_id="vpc-0123456789abcdef0",
+        admin_principals=[ADMIN_ARN], reader_principals=[READER_ARN], addon_versions={"coredns": "v1.12.4-eksbuild.1"},
     )
     assert target_from_settings(settings) == PreflightTarget(
         region="us-west-2", availability_zones=["us-west-2b", "us-west-2d"], az_count=2,
@@ -35,6 +40,8 @@ def test_target_from_settings_reads_the_settings_shape():
         expected_account_id="111122223333", cluster_name="genai-dev",
         public_access_cidrs=("52.95.110.0/24", "54.240.0.0/16"), deployer_in_vpc=True,
         private_access_cidrs=("10.20.0.0/20",), existing_vpc_id="vpc-0123456789abcdef0",
+        access_principals=(("cluster.adminPrincipals[0]", ADMIN_ARN), ("cluster.readerPrincipals[0]", READER_ARN)),
+        eks_addons=EKS_ADDONS, addon_versions=(("coredns", "v1.12.4-eksbuild.1"),),
     )
 
 
@@ -67,7 +74,8 @@ def test_no_credentials_is_a_fail_with_a_fix_and_skips_the_rest(monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     results = run_checks(make_target(), Clients("us-east-1"))
-    assert names(results) == ["credentials", "api-endpoint", "neuron-capacity", "neuron-quota", "bedrock-models", "eks-version"]
+    assert names(results) == ["credentials", "api-endpoint", "neuron-capacity", "neuron-quota", "bedrock-models", "eks-version",
+                              "eks-addons", "access-principals"]
     assert not any(r.passed for r in results)
     assert "AWS_PROFILE" in results[0].fix
     assert all("not run" in r.detail for r in results[1:])

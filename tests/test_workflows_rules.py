@@ -249,6 +249,11 @@ def test_deploy_dev_then_gated_prod() -> None:
         assert "aws-access-key-id" not in aws[0]["with"]
         # The AWS step must come before pulumi up.
         assert job["steps"].index(aws[0]) < job["steps"].index(pulumi)
+        # Preflight (with those credentials) stops a runner that cannot reach the API endpoint
+        # before `pulumi up` would wait for it
+        (preflight,) = [s for s in job["steps"] if "tools.preflight" in str(s.get("run", ""))]
+        assert preflight["env"]["STACK"] == stack
+        assert job["steps"].index(aws[0]) < job["steps"].index(preflight) < job["steps"].index(pulumi)
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)

@@ -25,12 +25,13 @@ _INSTANCE_TYPE = re.compile(
 )
 
 
-def _unique(values: list, what: str) -> list:
-    """`values` unchanged, or an error at the first repeated item."""
+def _unique(values: list, what: str, written: Optional[list] = None) -> list:
+    """`written` (default `values`) unchanged, or an error at the first repeated item of `values`."""
+    written = values if written is None else written
     for i, value in enumerate(values):
         if value in values[:i]:
-            raise bad_value((i,), value, f"unique: {what} lists it twice")
-    return values
+            raise bad_value((i,), written[i], f"unique: {what} lists it twice")
+    return written
 
 
 class Section(BaseModel):
@@ -211,10 +212,8 @@ class ClusterSettings(Section):
     def _addons(cls, value: dict[str, str]) -> dict[str, str]:
         for addon in value:
             if addon not in catalog.EKS_ADDONS:
-                raise bad_value(
-                    (addon,), addon,
-                    f"an add-on this program installs: {', '.join(catalog.EKS_ADDONS)} (remove this key, pin the right one)",
-                )
+                raise bad_value((addon,), addon, f"an add-on this program installs: {', '.join(catalog.EKS_ADDONS)} "
+                                "(remove this key, pin the right one)")
         return value
 
     @field_validator("creator_principal")
@@ -230,18 +229,17 @@ class ClusterSettings(Section):
         for i, arn in enumerate(value):
             if not _IAM_PRINCIPAL_ARN.match(arn):
                 raise bad_value((i,), arn, "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin")
-        # EKS takes one access entry per principal (CreateAccessEntry: ResourceInUseException)
-        return _unique(value, to_camel(info.field_name))
+        # EKS takes one access entry per principal, whatever its ARN's path or case (ResourceInUseException)
+        what = f"{to_camel(info.field_name)} (one principal whatever its path or case)"
+        return _unique([catalog.principal_id(arn) for arn in value], what, value)
 
     @model_validator(mode="after")
     def _one_entry_per_principal(self):
+        admins = {catalog.principal_id(arn) for arn in self.admin_principals}
         for i, arn in enumerate(self.reader_principals):
-            if arn in self.admin_principals:
-                raise bad_value(
-                    ("readerPrincipals", i), arn,
-                    "a principal that is not in adminPrincipals: EKS gives a principal one access entry "
-                    "(an admin can read already); remove it from one of the lists",
-                )
+            if catalog.principal_id(arn) in admins:
+                raise bad_value(("readerPrincipals", i), arn, "a principal that is not in adminPrincipals: EKS gives a "
+                                "principal one access entry (an admin can read already); remove it from one of the lists")
         return self
 
     @field_validator("name")

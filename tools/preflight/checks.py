@@ -3,7 +3,8 @@
 Each check takes a `PreflightTarget` and a `Clients` (see `context`) and returns a list of
 `CheckResult`s. Only Describe*/Get*/List* operations are called: nothing in the account changes.
 The checks live by area: `identity` (credentials), `endpoint` (this machine can reach the Kubernetes
-API), `neuron` (capacity and quota), `bedrock` (models) and `eks` (Kubernetes version). `endpoint`
+API), `neuron` (capacity and quota), `bedrock` (models), `eks` (Kubernetes version and add-ons) and
+`access` (the access entries' principals exist). `endpoint`
 also reads this machine's public IP address (`Clients.egress_ip`), outside AWS.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .access import check_access_principals
 from .bedrock import check_bedrock_models
 from .context import Clients, PreflightTarget
-from .eks import check_eks_version
+from .eks import check_eks_addons, check_eks_version
 from .endpoint import check_api_endpoint
 from .identity import identity_result
 from .neuron import check_neuron_capacity, check_neuron_quota
@@ -26,6 +28,8 @@ CHECKS: tuple[Callable[[PreflightTarget, Clients], list[CheckResult]], ...] = (
     check_neuron_quota,
     check_bedrock_models,
     check_eks_version,
+    check_eks_addons,
+    check_access_principals,
 )
 
 

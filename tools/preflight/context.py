@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from components import catalog
 from components.endpoint_access import EGRESS_IP_SERVICE
 
 from .report import AWS_ERRORS, CheckResult, result_from_aws_error
@@ -39,6 +40,12 @@ class PreflightTarget:
     deployer_in_vpc: bool = False
     private_access_cidrs: tuple[str, ...] = ()  # let through to the private endpoint on 443
     existing_vpc_id: str | None = None  # None: the stack creates the VPC
+    # (settings key, ARN) of every principal the program gives an access entry, e.g.
+    # ("cluster.adminPrincipals[0]", "arn:aws:iam::111122223333:role/admin")
+    access_principals: tuple[tuple[str, str], ...] = ()
+    creator_principal: str | None = None  # cluster.creatorPrincipal: who created the cluster, when not the caller
+    eks_addons: tuple[str, ...] = ()  # the EKS add-ons the program installs
+    addon_versions: tuple[tuple[str, str], ...] = ()  # (add-on, pinned version) from cluster.addonVersions
 
 
 def _plain(value: Any) -> Any:
@@ -68,6 +75,15 @@ def target_from_settings(settings: Any) -> PreflightTarget:
         deployer_in_vpc=bool(cluster.deployer_in_vpc),
         private_access_cidrs=tuple(str(c) for c in cluster.private_access_cidrs),
         existing_vpc_id=network.existing_vpc_id or None,
+        access_principals=tuple(
+            (f"cluster.{key}[{i}]", str(arn))
+            for key, arns in (("adminPrincipals", getattr(cluster, "admin_principals", None)),
+                              ("readerPrincipals", getattr(cluster, "reader_principals", None)))
+            for i, arn in enumerate(arns or ())
+        ),
+        creator_principal=getattr(cluster, "creator_principal", None),
+        eks_addons=catalog.EKS_ADDONS,
+        addon_versions=tuple(sorted((getattr(cluster, "addon_versions", None) or {}).items())),
     )
 
 

@@ -1,8 +1,9 @@
-"""Preflight check of the cluster's Kubernetes version: offered by EKS in the region and in
-standard support."""
+"""Preflight checks of the cluster's Kubernetes version (offered by EKS in the region and in
+standard support) and of its add-ons (each offered for that version in the region)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,3 +84,40 @@ def _eks_version_from_addons(target: PreflightTarget, eks: Any) -> CheckResult:
         fix = "pick a version offered by EKS in the region"
     return CheckResult("eks-version", False,
                        f"Kubernetes {target.eks_version} is not offered by EKS in {target.region}", fix)
+
+
+def check_eks_addons(target: PreflightTarget, clients: Clients) -> list[CheckResult]:
+    """Each add-on the program installs has a build for the cluster's Kubernetes version in the
+    region (a pinned `cluster.addonVersions` entry is one of them). EKS offers add-ons per region:
+    metrics-server, a community add-on, was missing from the China and GovCloud regions when eksctl
+    stopped installing it there (eksctl-io/eksctl#8146); CreateAddon for a name or version that
+    DescribeAddonVersions does not list fails (EKS API Reference, CreateAddon addonName/addonVersion)."""
+    if not target.eks_addons:
+        return []
+
+    def run() -> list[CheckResult]:
+        offered: dict[str, list[str]] = {}
+        pages = clients("eks").get_paginator("describe_addon_versions").paginate(kubernetesVersion=target.eks_version)
+        for page in pages:
+            for addon in page.get("addons", []):
+                builds = [b["addonVersion"] for b in addon.get("addonVersions", [])]
+                offered.setdefault(addon["addonName"], []).extend(builds)
+        pins = dict(target.addon_versions)
+        return [_addon_result(target, name, offered.get(name, []), pins.get(name)) for name in target.eks_addons]
+
+    return guard("eks-addons", "eks", run)
+
+
+def _addon_result(target: PreflightTarget, name: str, builds: list[str], pin: str | None) -> CheckResult:
+    check = f"eks-addon {name}"
+    where = f"Kubernetes {target.eks_version} in {target.region}"
+    if not builds:
+        return CheckResult(check, False, f"EKS offers no {name} add-on for {where}: CreateAddon would fail",
+                           "deploy to a region whose EKS offers it (`aws eks describe-addon-versions "
+                           f"--addon-name {name} --kubernetes-version {target.eks_version}`) or change cluster.version")
+    if pin and pin not in builds:
+        newest = sorted(builds, key=lambda b: [int(n) for n in re.findall(r"\d+", b)])[-3:]
+        return CheckResult(check, False, f"cluster.addonVersions pins {name} {pin}, not offered for {where}",
+                           f"pulumi config set --path 'cluster.addonVersions.{name}' {newest[-1]} "
+                           f"(newest: {', '.join(newest)}), or remove the pin for the EKS default")
+    return CheckResult(check, True, f"{pin or 'default build'} offered for {where}")
