@@ -122,6 +122,7 @@ if settings.model_cache.kind == "efs" and settings.models:
         "provider": cluster.provider,
         "tags": tags,
         "addon_version": settings.cluster.addon_versions.get("aws-efs-csi-driver"),
+        "retention": settings.retention,
         "expected_gib": sum(m.cache_gib for m in settings.models),
     }).claim_name
 models = ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"), shared_claim=shared_claim)

@@ -19,6 +19,7 @@ from pulumi_kubernetes.core.v1 import PersistentVolume, PersistentVolumeClaim
 
 from components import catalog
 from components.pod_identity import PodIdentityRole
+from components.retention import DataRetention
 from components.settings.scaling import ModelCacheSettings
 
 EFS_CSI_ADDON = "aws-efs-csi-driver"
@@ -60,6 +61,8 @@ class SharedModelCacheArgs(TypedDict):
     """The EFS CSI add-on version (cluster.addonVersions; None: the EKS default for the cluster version)."""
     expected_gib: int
     """What the models will store (their cacheGib summed): the cost estimate prices this much."""
+    retention: DataRetention
+    """genai-platform:retainData: whether the claim is protected."""
 
 
 class SharedModelCache(pulumi.ComponentResource):
@@ -143,8 +146,8 @@ class SharedModelCache(pulumi.ComponentResource):
                 "volumeName": volume.metadata["name"],
                 "resources": {"requests": {"storage": NOMINAL_CAPACITY}},
             },
-            # Stateful data survives a config mistake: never delete the claim implicitly
-            opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(protect=True)),
+            # Stateful data survives a config mistake (retainData): never delete the claim implicitly
+            opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(protect=args["retention"].protect)),
         )
         self.file_system_id = fs.id
         self.claim_name = claim.metadata["name"]
