@@ -52,9 +52,12 @@ def run(out: Path, webui_python: Path, agent_python: Path) -> None:
         pg = stack.enter_context(run_postgres(files, pg_env))
         gw = stack.enter_context(lb.run_gateway(gateway_rendered, work / "gateway",
                                                 extra_env={"OTEL_BSP_SCHEDULE_DELAY": "200"}))
+        redis = gw.redis_client()
+        for key, value in st.redis_settings(rendered).items():  # the rendered arguments, on the running Redis
+            redis.config_set(key, value)
         vllm_model = next(iter(gw.vllm))
         bedrock_model = next(iter(gw.bedrock_ids))
-        echo_prompts(gw, vllm_model)
+        echo_prompts(gw)
         services = {"litellm": host_port(gw.url), "postgres": f"{pg.host}:{pg.port}",
                     "custom-server": f"127.0.0.1:{free_port()}", "langfuse": host_port(gw.otlp.url),
                     "cache-redis": f"{gw.redis.host}:{gw.redis.port}"}
@@ -83,8 +86,10 @@ def run(out: Path, webui_python: Path, agent_python: Path) -> None:
             {"label": "bedrock", "model": bedrock_model, "prompt": f"e2e bedrock {token}"},
             {"label": "agent", "model": agent_name, "prompt": f"e2e agent {token}"},
         ]
-        for chat in chats:  # the stand-ins echo the prompt (checks.echo_prompts); the agent's model is vLLM
-            backend = "Bedrock" if chat["label"] == "bedrock" else "vLLM"
+        # the stand-ins echo the prompt (checks.echo_prompts); the agent answers with its AGENT_MODEL's words
+        agent_backend = "Bedrock" if agent_env["AGENT_MODEL"] in gw.bedrock_ids else "vLLM"
+        for chat in chats:
+            backend = {"bedrock": "Bedrock", "agent": agent_backend}.get(chat["label"], "vLLM")
             chat["expected"] = f"{backend} stub answers: {chat['prompt']}"
         admin = st.admin_credentials(webui_env)
         result = subprocess.run(

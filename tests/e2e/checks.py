@@ -20,10 +20,10 @@ def _last_user_text(messages: list[Any]) -> str:
     return ""
 
 
-def echo_prompts(gw: GatewayRun, vllm_model: str) -> None:
+def echo_prompts(gw: GatewayRun) -> None:
     """Each stand-in answers "<backend> stub answers: <the last user message>", so the screen shows
     which backend answered which prompt."""
-    for label, stub in (("vLLM", gw.vllm[vllm_model]), ("Bedrock", gw.bedrock)):
+    for label, stub in [*(("vLLM", s) for s in gw.vllm.values()), ("Bedrock", gw.bedrock)]:
         route = stub.route
 
         def echoing(request, _route=route, _stub=stub, _label=label):

@@ -89,5 +89,22 @@ def agent_env(run: StackRun, services: Mapping[str, str], database_url: str, age
         env["DATABASE_URL"] = rendered.get("DATABASE_URL", database_url)
     else:
         env = {**derived, "DATABASE_URL": database_url}
+    # the container port is mapped like the addresses: the loopback port Open WebUI is pointed at
+    env["PORT"] = derived["PORT"]
     env["HOME"] = "/tmp"
     return env
+
+
+# Redis arguments that are addresses or paths (mapped by the harness), or the password (set by it)
+REDIS_MAPPED = ("port", "dir", "requirepass")
+
+
+def redis_settings(run: StackRun, name: str = "cache-redis") -> dict[str, str]:
+    """The rendered `redis-server --<key> <value>` arguments that are settings, not addresses."""
+    from tests.rendered import workload
+
+    (container,) = workload(run, name).inputs["spec"]["template"]["spec"]["containers"]
+    args = container["args"]
+    pairs = dict(zip(args[0::2], args[1::2]))
+    assert all(k.startswith("--") for k in pairs), f"unexpected {name} args: {args}"
+    return {k[2:]: v for k, v in pairs.items() if k[2:] not in REDIS_MAPPED}
