@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from tests.e2e import stack as st
 from tests.e2e.checks import check_open_webui_database, check_traces, echo_prompts
-from tests.e2e.processes import service
+from tests.e2e.processes import service, service_env
 from tests.gateway import loopback as lb
 from tests.postgres_server import free_port, run_postgres
 from tests.rendered import postgres_init
@@ -51,7 +51,7 @@ def run(out: Path, webui_python: Path, agent_python: Path) -> None:
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(run_postgres(files, pg_env))
         gw = stack.enter_context(lb.run_gateway(gateway_rendered, work / "gateway",
-                                                extra_env={"OTEL_BSP_SCHEDULE_DELAY": "200"}))
+                                                extra_env={"OTEL_BSP_SCHEDULE_DELAY": "200"}, startup_timeout=240))
         redis = gw.redis_client()
         for key, value in st.redis_settings(rendered).items():  # the rendered arguments, on the running Redis
             redis.config_set(key, value)
@@ -102,6 +102,11 @@ def run(out: Path, webui_python: Path, agent_python: Path) -> None:
         seen = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         for item in seen:
             print(f"e2e: {item['model']}: answer on screen in chat {item['chat_id']}", flush=True)
+        probe = subprocess.run([str(webui_python), str(REPO / "tests" / "e2e" / "pgvector_probe.py")],
+                               env=service_env(webui_env), capture_output=True, text=True, timeout=300,
+                               cwd=work / "open-webui")
+        assert probe.returncode == 0, f"Open WebUI's pgvector store failed:\n{probe.stderr[-4000:]}"
+        assert json.loads(probe.stdout.strip().splitlines()[-1]) == ["near", "far"], probe.stdout
         owui_password = pg_env["OPENWEBUI_DB_PASSWORD"]
         user_id = check_open_webui_database(pg, owui_password, admin["WEBUI_ADMIN_EMAIL"])
         check_traces(gw.otlp, user_id, {item["model"]: item["chat_id"] for item in seen}, agent_name)

@@ -16,12 +16,17 @@ import httpx
 PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 
 
+def service_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` plus PATH and locale from here, and no proxy for loopback."""
+    return ({k: os.environ[k] for k in PASS_THROUGH if k in os.environ} | dict(env)
+            | {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+
+
 @contextlib.contextmanager
 def service(name: str, command: Sequence[str], env: Mapping[str, str], ready_url: str, log: Path, *,
             cwd: Path, timeout: float = 180) -> Iterator[subprocess.Popen]:
     """Start `command` with exactly `env` (plus PATH and locale), wait for `ready_url` to answer 200."""
-    full_env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ} | dict(env)
-    full_env |= {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    full_env = service_env(env)
     with open(log, "ab") as out:
         process = subprocess.Popen(list(command), env=full_env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
