@@ -34,6 +34,8 @@ from tests.rendered import postgres_init
 from tools.offline.engine import run_stack
 
 REPO = Path(__file__).resolve().parents[2]
+# What `open-webui serve` sets before importing the app (open_webui/__init__.py): paths from the package
+PROBE_ENV = {"FROM_INIT_PY": "true"}
 
 
 def host_port(url: str) -> str:
@@ -103,12 +105,14 @@ def run(out: Path, webui_python: Path, agent_python: Path) -> None:
         for item in seen:
             print(f"e2e: {item['model']}: answer on screen in chat {item['chat_id']}", flush=True)
         probe = subprocess.run([str(webui_python), str(REPO / "tests" / "e2e" / "pgvector_probe.py")],
-                               env=service_env(webui_env), capture_output=True, text=True, timeout=300,
+                               env=service_env(webui_env | PROBE_ENV), capture_output=True, text=True, timeout=300,
                                cwd=work / "open-webui")
         assert probe.returncode == 0, f"Open WebUI's pgvector store failed:\n{probe.stderr[-4000:]}"
         assert json.loads(probe.stdout.strip().splitlines()[-1]) == ["near", "far"], probe.stdout
         owui_password = pg_env["OPENWEBUI_DB_PASSWORD"]
         user_id = check_open_webui_database(pg, owui_password, admin["WEBUI_ADMIN_EMAIL"])
+        spans = [{k: v for k, v in span.items() if k != "authorization"} for span in gw.otlp.spans]
+        (out / "otlp-spans.json").write_text(json.dumps(spans, indent=1, default=str))
         check_traces(gw.otlp, user_id, {item["model"]: item["chat_id"] for item in seen}, agent_name)
     print(f"e2e: passed in {time.monotonic() - started:.0f}s; screenshots in {out}", flush=True)
 
