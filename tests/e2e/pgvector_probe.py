@@ -10,7 +10,6 @@ import json
 
 from open_webui.config import PGVECTOR_INITIALIZE_MAX_VECTOR_LENGTH as DIM
 from open_webui.retrieval.vector.factory import get_vector_db_client
-from open_webui.retrieval.vector.main import VectorItem
 
 
 def unit(axis: int) -> list[float]:
@@ -19,8 +18,9 @@ def unit(axis: int) -> list[float]:
 
 client = get_vector_db_client()
 collection = "e2e-pgvector-probe"
-client.insert(collection, [VectorItem(id="near", text="near chunk", vector=unit(0), metadata={"n": 1}),
-                           VectorItem(id="far", text="far chunk", vector=unit(1), metadata={"n": 2})])
+# the items as Open WebUI's retrieval code passes them (dicts with VectorItem's fields)
+client.insert(collection, [{"id": "near", "text": "near chunk", "vector": unit(0), "metadata": {"n": 1}},
+                           {"id": "far", "text": "far chunk", "vector": unit(1), "metadata": {"n": 2}}])
 found = client.search(collection, [[0.9, 0.1] + [0.0] * (DIM - 2)], limit=2)
 client.delete_collection(collection)
 print(json.dumps(found.ids[0]))
