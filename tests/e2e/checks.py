@@ -55,14 +55,25 @@ def check_open_webui_database(pg: Postgres, password: str, admin_email: str) -> 
     return user_id
 
 
-def check_traces(otlp: OtlpStub, user_id: str, chat_ids: dict[str, str], agent: str) -> None:
-    """Every chat reached Langfuse's OTLP endpoint as the Open WebUI user and in its chat session."""
+def check_traces(otlp: OtlpStub, user_id: str, chats: list[dict[str, str]]) -> list[str]:
+    """Every chat reached Langfuse's OTLP endpoint as the Open WebUI user; the agent's runs also in
+    the chat's session. Returns the gaps found (a gateway call whose session is not the chat)."""
     def attrs(span: dict[str, Any]) -> dict[str, Any]:
         return span.get("attributes") or {}
 
-    for model, chat_id in chat_ids.items():
-        spans = otlp.wait_for_spans(lambda s, c=chat_id: c in attrs(s).values(), timeout=30)
-        users = {attrs(s).get("user.id") or attrs(s).get("langfuse.user.id") for s in spans}
-        assert user_id in users, f"{model}: spans in chat {chat_id} carry users {users}, not {user_id}"
-        print(f"e2e: {model}: {len(spans)} span(s) in Langfuse with user {user_id} and session {chat_id}", flush=True)
-    assert any(agent in s.get("name", "") for s in otlp.spans), f"no agent run span for {agent}"
+    gaps = []
+    for chat in chats:
+        chat_id, model = chat["chat_id"], chat["model"]
+        if chat["label"] == "agent":  # the agent server's run spans: session = chat, user = the user
+            spans = otlp.wait_for_spans(lambda s: attrs(s).get("langfuse.session.id") == chat_id
+                                        and s.get("name") == f"invoke_agent {model}", timeout=30)
+        else:  # the gateway's generation that produced the answer on screen
+            spans = otlp.wait_for_spans(lambda s: attrs(s).get("output.value") == chat["expected"]
+                                        and attrs(s).get("llm.model_name") == model, timeout=30)
+            sessions = {attrs(s).get("session.id") for s in spans}
+            if chat_id not in sessions:
+                gaps.append(f"{model}: the gateway's span has session {sessions}, not the chat {chat_id}")
+        users = {attrs(s).get("user.id") for s in spans}
+        assert users == {user_id}, f"{model}: spans carry users {users}, not the Open WebUI user {user_id}"
+        print(f"e2e: {model}: in Langfuse's capture as Open WebUI user {user_id}", flush=True)
+    return gaps
