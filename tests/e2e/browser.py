@@ -51,6 +51,9 @@ def chat(page: Page, base: str, model: str, prompt: str, expected: str, shot: Pa
     box = page.locator("#chat-input")
     box.wait_for(timeout=TIMEOUT_MS)
     dismiss_dialogs(page)
+    # Open WebUI falls back to another model when the requested one is not offered: say so
+    expect(page.get_by_text(model, exact=True).first,
+           f"{model} is not among the models Open WebUI offers (its connections' /models)").to_be_visible()
     box.click()
     page.keyboard.type(prompt)
     page.keyboard.press("Enter")
