@@ -8,8 +8,15 @@ STAMP  := $(VENV)/.installed
 # The agent server has its own venv: its framework needs openai>=3, the project's litellm openai<3
 AGENT_VENV  ?= .venv-agent
 AGENT_STAMP := $(AGENT_VENV)/.installed
+# Independent NetworkPolicy evaluator (network-config-analyzer): its own venv, its pins clash with ours
+NCA_VENV    ?= .venv-nca
+NCA_STAMP   := $(NCA_VENV)/.installed
+# make e2e: the real Open WebUI (slim: no local-ML stack) + Playwright, in its own venv; Debian's chromium
+WEBUI_VENV  ?= .venv-webui
+WEBUI_STAMP := $(WEBUI_VENV)/.installed
+OPEN_WEBUI  := open-webui==0.12.4
 
-.PHONY: venv system-deps preview test bench clean
+.PHONY: venv system-deps preview test e2e bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +30,26 @@ $(AGENT_STAMP): agent_server/requirements.txt agent_server/requirements-test.txt
 	$(AGENT_VENV)/bin/python -m pip install --quiet -r agent_server/requirements-test.txt
 	touch $(AGENT_STAMP)
 
-venv: $(STAMP) $(AGENT_STAMP)
+$(NCA_STAMP): tests/e2e/requirements-nca.txt
+	test -x $(NCA_VENV)/bin/python || $(PYTHON) -m venv $(NCA_VENV)
+	$(NCA_VENV)/bin/python -m pip install --quiet -r tests/e2e/requirements-nca.txt
+	touch $(NCA_STAMP)
+
+# The wheel ships upstream's slim requirement set (requirements-slim.txt, installed into site-packages):
+# external AI services, PostgreSQL + pgvector, Redis, S3; without torch/transformers/chromadb (~7 GB)
+$(WEBUI_STAMP): tests/e2e/requirements-webui.txt
+	test -x $(WEBUI_VENV)/bin/python || $(PYTHON) -m venv $(WEBUI_VENV)
+	$(WEBUI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(WEBUI_VENV)/bin/python -m pip install --quiet --no-deps $(OPEN_WEBUI)
+	$(WEBUI_VENV)/bin/python -m pip install --quiet -r tests/e2e/requirements-webui.txt \
+		-r "$$($(WEBUI_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/requirements-slim.txt"
+	touch $(WEBUI_STAMP)
+
+# Debian's chromium for Playwright (Playwright's own browser download is unreachable here); as root
+/usr/bin/chromium:
+	apt-get install -y --no-install-recommends chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+venv: $(STAMP) $(AGENT_STAMP) $(NCA_STAMP) $(WEBUI_STAMP)
 
 ## The offline preview of a stack (default dev): summary on stdout, artifacts in out/<stack>
 preview: $(STAMP)
@@ -36,10 +62,16 @@ system-deps:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends prometheus; }
 
 ## The whole test suite: the platform's (tests/), then the agent server's (agent_server/tests/, its own venv,
-## against the real LiteLLM proxy from the platform's venv)
-test: $(STAMP) $(AGENT_STAMP) system-deps
-	$(BIN)/python -m pytest -q
+## against the real LiteLLM proxy from the platform's venv), then the user's path end to end (make e2e)
+test: $(STAMP) $(AGENT_STAMP) $(NCA_STAMP) system-deps
+	REQUIRE_NCA=1 $(BIN)/python -m pytest -q
 	LITELLM_EXECUTABLE=$(abspath $(BIN))/litellm $(AGENT_VENV)/bin/python -m pytest -q -c agent_server/pytest.ini --rootdir .
+	$(MAKE) e2e
+
+## The user's path with real software on loopback: PostgreSQL, Redis, LiteLLM, the agent server and Open WebUI
+## as rendered for the dev stack, driven in headless Chromium (screenshots in out/e2e)
+e2e: $(STAMP) $(AGENT_STAMP) $(WEBUI_STAMP) /usr/bin/chromium
+	$(BIN)/python -m tests.e2e --out out/e2e --webui-python $(WEBUI_VENV)/bin/python --agent-python $(AGENT_VENV)/bin/python
 
 ## Benchmarks: preview vs import baseline and model scaling (out/bench/results.md),
 ## gateway overhead through the real LiteLLM proxy (out/bench/gateway.md)

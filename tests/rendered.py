@@ -62,3 +62,14 @@ def env(run: StackRun, workload_name: str) -> dict[str, str]:
 def gateway_config(run: StackRun) -> dict[str, Any]:
     (config_map,) = k8s(run, "ConfigMap", "litellm-config")
     return yaml.safe_load(config_map.inputs["data"]["config.yaml"])
+
+
+def postgres_init(run: StackRun) -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
+    """What the PostgreSQL pod initialises from: the files of the ConfigMap mounted at
+    /docker-entrypoint-initdb.d (name -> (text, the volume's defaultMode)) and the container env."""
+    pod = workload(run, "postgres").inputs["spec"]["template"]["spec"]
+    (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == "/docker-entrypoint-initdb.d"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    (config_map,) = k8s(run, "ConfigMap", volume["configMap"]["name"])
+    mode = volume["configMap"].get("defaultMode", 0o644)
+    return {name: (text, mode) for name, text in config_map.inputs["data"].items()}, env(run, "postgres")

@@ -10,13 +10,14 @@ import pytest
 
 from agent_server.tests.langfuse_stub import LangfuseStub
 from agent_server.tests.model_stub import ScriptedModel, ToolCall, tool_results
-from agent_server.tests.postgres import Postgres, run_postgres
 from agent_server.tests.server import AgentServerProcess
 from tests.gateway.proxy import ProxyURL, run_proxy
+from tests.postgres_server import Postgres, run_app_postgres
 
 AGENT_KEY = "agent-server-key-for-tests-0123456789"
 GATEWAY_KEY = "sk-gateway-master-for-tests-0123456789"
 LANGFUSE_PUBLIC, LANGFUSE_SECRET = "pk-lf-agent-tests", "sk-lf-agent-tests"
+SUPERUSER_PASSWORD = "superuser-password-for-tests"
 DB_PASSWORDS = {"langfuse": "lf-pw", "litellm": "ll-pw", "openwebui": "ow-pw", "agentserver": "agent-db-pw-1234"}
 AGENT_MODEL = "agent-brain"
 # What the platform assistant finds in Langfuse: rows as the Metrics API v2 names them
@@ -57,7 +58,7 @@ def default_script(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
-    with run_postgres(DB_PASSWORDS) as server:
+    with run_app_postgres(DB_PASSWORDS, SUPERUSER_PASSWORD) as server:
         yield server
 
 

@@ -220,9 +220,7 @@ def test_a_regenerated_answer_is_built_from_the_turns_before_it(agent_server, sc
 
 def test_a_failing_run_is_an_openai_error_not_a_broken_connection(postgres, gateway, langfuse, tmp_path):
     """Its memory table gone (a bug, a bad migration): a 500 in OpenAI's shape, in the stream too."""
-    from agent_server.tests.postgres import SUPERUSER_PASSWORD
-
-    with psycopg.connect(postgres.url("postgres", SUPERUSER_PASSWORD), autocommit=True) as admin:
+    with psycopg.connect(postgres.url(postgres.superuser, postgres.superuser_password), autocommit=True) as admin:
         admin.execute("CREATE ROLE flaky LOGIN PASSWORD 'flaky-pw'")
         admin.execute("CREATE DATABASE flaky OWNER flaky")
     server = AgentServerProcess(server_env(postgres, gateway, langfuse, DATABASE_URL=postgres.url("flaky", "flaky-pw")),

@@ -280,7 +280,8 @@ def _backends(rendered: RenderedGateway) -> Iterator[tuple[dict[str, OpenAIStub]
 
 @contextlib.contextmanager
 def run_gateway(
-    rendered: RenderedGateway, workdir: Optional[Path] = None, extra_env: Mapping[str, str] = {}
+    rendered: RenderedGateway, workdir: Optional[Path] = None, extra_env: Mapping[str, str] = {},
+    startup_timeout: float = 60.0,
 ) -> Iterator[GatewayRun]:
     """Start the backends, Redis and the real proxy with the rendered config and env
     (``extra_env`` replaces harness settings, e.g. the test-speed OTel export delay)."""
@@ -304,7 +305,7 @@ def run_gateway(
                 **extra_env,
             },
         )
-        url = stack.enter_context(run_proxy(config, env, workdir=workdir / "proxy"))
+        url = stack.enter_context(run_proxy(config, env, workdir=workdir / "proxy", startup_timeout=startup_timeout))
         yield GatewayRun(url, rendered, config, env, vllm, bedrock, otlp, agent, redis_server, password,
                          _bedrock_ids(rendered.config))
 
