@@ -16,6 +16,7 @@ from components.apps.open_webui import OpenWebUI
 from components.bedrock_access import BedrockAccess
 from components.cluster import Cluster
 from components.exports import access_instructions
+from components.front_door.component import FrontDoor, FrontDoorRoutes
 from components.namespace import PlatformNamespace
 from components.network import Network
 from components.neuron_device_plugin import NeuronDevicePlugin
@@ -75,18 +76,28 @@ namespace = PlatformNamespace(f"{stack}-namespace", {
     "name": NAMESPACE, "provider": cluster.provider, "depends_on": [cluster.storage_class],
 })
 credentials = Credentials(f"{stack}-credentials")
+# The front door (issue 12): controller, certificate, WAF and SSO first, so the apps know their URLs
+front_door = None
+if settings.front_door.enabled:
+    front_door = FrontDoor(f"{stack}-front-door", settings, cluster_name=cluster.cluster_name, vpc_id=network.vpc_id,
+                           account_id=account_id, provider=cluster.provider, tags=tags,
+                           client_secret=pulumi.Config().get_secret("ssoClientSecret"))
 ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAMESPACE, provider=cluster.provider,
-                 credentials=credentials, account_id=account_id)
+                 credentials=credentials, account_id=account_id, front_door=front_door.plan if front_door else None)
 DataStores(f"{stack}-datastores", ctx)
 ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"))
 gateway = Gateway(f"{stack}-gateway", ctx)
 langfuse = Langfuse(f"{stack}-langfuse", ctx, cluster.cluster_name, tags)
 agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key)
-OpenWebUI(
+open_webui = OpenWebUI(
     f"{stack}-open-webui", ctx, gateway_url=gateway.url, gateway_key=gateway.master_key, agent_url=agent.url,
     agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
 )
 ReaderAccess(f"{stack}-reader-access", ctx)
+if front_door:
+    alb_subnets = network.public_subnet_ids if settings.front_door.scheme == "internet-facing" else network.private_subnet_ids
+    FrontDoorRoutes(f"{stack}-front-door-routes", front_door, settings, namespace=namespace.name, subnet_ids=alb_subnets,
+                    provider=cluster.provider, tags=tags, depends_on=[gateway, langfuse, open_webui])
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("region", settings.region)
@@ -100,4 +111,6 @@ pulumi.export("langfuseEventBucket", langfuse.bucket_name)
 pulumi.export("litellmMasterKey", gateway.master_key)
 pulumi.export("langfuseAdminPassword", langfuse.admin_password)
 pulumi.export("langfuseAdminEmail", settings.langfuse.admin_email)
+pulumi.export("openWebuiAdminEmail", settings.open_webui.admin_email)
+pulumi.export("openWebuiAdminPassword", pulumi.Output.secret(credentials.open_webui_admin_password))
 pulumi.export("access", access_instructions(settings, NAMESPACE))

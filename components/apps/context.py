@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import pulumi
 
 from components.apps.credentials import Credentials
+from components.front_door.plan import FrontDoorPlan
 from components.settings import Settings
 
 FILES = Path(__file__).parent / "files"
@@ -23,10 +25,16 @@ class AppContext:
     provider: pulumi.ProviderResource
     credentials: Credentials
     account_id: pulumi.Input[str]
+    front_door: Optional[FrontDoorPlan] = None
+    """The front door (URLs, ALB sources, SSO client), or None when it is off."""
 
     def opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
         """Options for a Kubernetes child of `parent`."""
         return pulumi.ResourceOptions(parent=parent, provider=self.provider)
+
+    def alb_sources(self, app: str) -> list[str]:
+        """The ALB subnets' CIDRs when `app` is behind the front door (its NetworkPolicy admits them)."""
+        return self.front_door.sources_for(app) if self.front_door else []
 
     def service_url(self, service: str, port: int, scheme: str = "http", path: str = "") -> str:
         """In-cluster URL of a Service in the platform namespace."""

@@ -95,6 +95,7 @@ class Gateway(pulumi.ComponentResource):
             run_as_user=65532,
             service_account="litellm",
             allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT)],
+            allow_from_cidrs=ctx.alb_sources(NAME),  # the front door's api host, when configured
             egress_to=[Edge("postgres", POSTGRES_PORT), Edge("cache-redis", REDIS_PORT),
                        Edge("langfuse", LANGFUSE_WEB_PORT)]
             + [Edge(m.service_name, VLLM_PORT) for m in settings.models],

@@ -111,6 +111,8 @@ class WorkloadSpec:
     service: bool = True
     allow_from: list[Edge] = field(default_factory=list)
     allow_users: bool = False
+    allow_from_cidrs: list[pulumi.Input[str]] = field(default_factory=list)
+    """Addresses outside the cluster (the front door ALB's subnets) that may reach every port."""
     egress_to: list[Edge] = field(default_factory=list)
     egress_https: bool = False
     egress_aws_identity: bool = False

@@ -19,6 +19,7 @@ from components.settings.apps import (
     SelfHostedModel,
 )
 from components.settings.errors import bad_value
+from components.settings.front_door import FrontDoorSettings, check_front_door
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -56,8 +57,10 @@ class Settings(Section):
     agent_server: AgentServerSettings = AgentServerSettings()
     data_stores: DataStoreSettings = DataStoreSettings()
     access: AccessSettings = AccessSettings()
+    front_door: FrontDoorSettings = FrontDoorSettings()
     pricing: dict[str, float] = {}
     hf_token_set: bool = Field(default=False, exclude=True)
+    sso_client_secret_set: bool = Field(default=False, exclude=True)
 
     @field_validator("region")
     @classmethod
@@ -100,6 +103,7 @@ class Settings(Section):
         self._check_zones()
         self._check_models()
         self._check_neuron_capacity()
+        check_front_door(self)
         return self
 
     def _check_partition(self) -> None:
