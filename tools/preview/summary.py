@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.preview.front_door import release_lines, url_lines
 from tools.preview.neuron import capacity_lines
 from tools.preview.policy import policy_markdown, policy_text
 from tools.preview.render import is_kubernetes_object
@@ -237,6 +238,7 @@ def render_text(s: Summary) -> str:
     lbs = load_balancers(entries)
     out.append("  Load balancers / ingresses: " + ("none; nothing in the cluster is reachable from the internet" if not lbs else ""))
     out += [f"    {line}" for line in lbs]
+    out += [f"  Front door URL {line}" for line in url_lines(s.outputs)] + [f"  {line}" for line in release_lines(entries)]
     for line in endpoint_access(entries):
         out.append(f"  EKS API endpoint {line}")
     kubeconfig = _kubeconfig_commands(s)
@@ -299,6 +301,7 @@ def render_markdown(s: Summary) -> str:
     lbs = load_balancers(entries)
     out += ["", "Load balancers / ingresses: " + ("none; nothing in the cluster is reachable from the internet." if not lbs else "")]
     out += [f"- {_md(line)}" for line in lbs]
+    out += [f"- Front door URL {_md(line)}" for line in url_lines(s.outputs)] + [f"- {_md(line)}" for line in release_lines(entries)]
     out.append("")
     out += [f"EKS API endpoint {line}." for line in endpoint_access(entries)]
     kubeconfig = _kubeconfig_commands(s)
