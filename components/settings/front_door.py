@@ -153,11 +153,11 @@ class FrontDoorSettings(Section):
     def _cidrs(cls, value: list[str]) -> list[str]:
         for i, cidr in enumerate(value):
             try:
-                network = ipaddress.ip_network(cidr, strict=True)
+                network = ipaddress.ip_network(cidr, strict=False)
             except ValueError:
-                raise bad_value((i,), cidr, "a CIDR block with no host bits set, such as 203.0.113.0/24 or 10.0.0.0/8") from None
+                raise bad_value((i,), cidr, "a CIDR block such as 203.0.113.0/24 or 10.0.0.0/8") from None
             if str(network) != cidr:
-                raise bad_value((i,), cidr, f"the CIDR as written canonically: {network}", fix_value=str(network))
+                raise bad_value((i,), cidr, f"a CIDR block without host bits; canonically: {network}", fix_value=str(network))
         return value
 
     @model_validator(mode="after")
