@@ -33,6 +33,14 @@ def secret_data(run, name):
     return secret.get("stringData") or {}
 
 
+def resolved(run, value):
+    """An env value, or the Secret value it references."""
+    if isinstance(value, dict):
+        ref = value["secretKeyRef"]
+        return secret_data(run, ref["name"])[ref["key"]]
+    return value
+
+
 @pytest.fixture(scope="module")
 def oidc_run():
     from tools.offline.engine import run_stack  # noqa: PLC0415
@@ -207,19 +215,21 @@ def test_cognito_sso_in_prod(stack_runs):
 def test_oidc_sso_env_for_both_apps(oidc_run):
     fd = load_stack_settings("dev", PROJECT_DIR).front_door
     webui = env_of(oidc_run, "open-webui")
-    assert {k: webui[k] for k in ("ENABLE_OAUTH_SIGNUP", "ENABLE_SIGNUP", "ENABLE_LOGIN_FORM", "ENABLE_PASSWORD_AUTH",
+    assert {k: webui[k] for k in ("ENABLE_OAUTH_SIGNUP", "ENABLE_SIGNUP", "ENABLE_LOGIN_FORM",
                                   "ENABLE_OAUTH_ROLE_MANAGEMENT")} == {
         "ENABLE_OAUTH_SIGNUP": "True", "ENABLE_SIGNUP": "False", "ENABLE_LOGIN_FORM": "False",
-        "ENABLE_PASSWORD_AUTH": "False", "ENABLE_OAUTH_ROLE_MANAGEMENT": "True"}
+        "ENABLE_OAUTH_ROLE_MANAGEMENT": "True"}
+    assert resolved(oidc_run, webui["ENABLE_PASSWORD_AUTH"]) == "False"
     assert webui["OPENID_PROVIDER_URL"] == "https://login.example.com/realms/genai/.well-known/openid-configuration"
     assert webui["OPENID_REDIRECT_URI"] == f"https://chat.{fd.domain}/oauth/oidc/login/callback"
     assert webui["OAUTH_CLIENT_ID"] == "genai-ui" and webui["OAUTH_ROLES_CLAIM"] == "groups"
     assert webui["OAUTH_ALLOWED_ROLES"] == "platform-users,platform-admins" and webui["OAUTH_ADMIN_ROLES"] == "platform-admins"
     langfuse = env_of(oidc_run, "langfuse")
     assert {k: langfuse[k] for k in ("AUTH_CUSTOM_ISSUER", "AUTH_CUSTOM_CLIENT_ID", "AUTH_CUSTOM_NAME",
-                                     "AUTH_DISABLE_USERNAME_PASSWORD", "NEXTAUTH_URL")} == {
+                                     "NEXTAUTH_URL")} == {
         "AUTH_CUSTOM_ISSUER": "https://login.example.com/realms/genai", "AUTH_CUSTOM_CLIENT_ID": "genai-ui",
-        "AUTH_CUSTOM_NAME": "SSO", "AUTH_DISABLE_USERNAME_PASSWORD": "true", "NEXTAUTH_URL": f"https://traces.{fd.domain}"}
+        "AUTH_CUSTOM_NAME": "SSO", "NEXTAUTH_URL": f"https://traces.{fd.domain}"}
+    assert resolved(oidc_run, langfuse["AUTH_DISABLE_USERNAME_PASSWORD"]) == "true"
     # The client secret reaches both apps only through Secrets, never as a literal env value
     for app, name in (("open-webui", "OAUTH_CLIENT_SECRET"), ("langfuse", "AUTH_CUSTOM_CLIENT_SECRET")):
         ref = env_of(oidc_run, app)[name]["secretKeyRef"]

@@ -79,3 +79,21 @@ def test_annotation_only_ingress_of_the_default_alb_class():
     assert reported([_ingress({**https, ALB + "wafv2-acl-arn": "arn:aws:wafv2:x"})]) == set()
     assert reported([_ingress({ALB + "scheme": "internet-facing"}, klass="nginx")]) == set()  # not an ALB
     assert reported([_ingress({})]) == set()  # the controller's default scheme is internal
+
+
+def test_published_controller_policy_is_exempt_from_wildcards_only_verbatim(dev, dev_reported):
+    """iam-no-wildcards reports the controller's policy as not applicable (exactly the published
+    file, by hash); one changed statement and the wildcard is reported again."""
+    from components.front_door.controller import controller_policy  # noqa: PLC0415
+    from policies.genai_policies.iam import published_policy  # noqa: PLC0415
+    from policies.offline import evaluate  # noqa: PLC0415
+
+    assert published_policy(controller_policy("aws")) and published_policy(controller_policy("aws-cn"))
+    report = evaluate(dev, None)
+    (exempt,) = [n for n in report.not_applicable if n.policy_name == "iam-no-wildcards"]
+    assert exempt.urn.endswith("-lb-controller-policy") and "v3.5.0" in exempt.reason
+    changed = controller_policy("aws")
+    changed["Statement"].append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    records, urn = variant(dev, "aws:iam/rolePolicy:RolePolicy", "lb-controller",
+                           set_in(("policy",), json.dumps(changed), key="both"))
+    assert only_new(dev_reported, records) == {("iam-no-wildcards", urn)}

@@ -59,7 +59,6 @@ def open_webui_auth(settings: Settings, plan: Optional[FrontDoorPlan], admin_pas
         "ENABLE_OAUTH_SIGNUP": "True",
         "ENABLE_SIGNUP": "False",  # no password sign-up next to SSO
         "ENABLE_LOGIN_FORM": "False",
-        "ENABLE_PASSWORD_AUTH": "False",
         "OAUTH_PROVIDER_NAME": sso.display_name,
         "OAUTH_CLIENT_ID": sso.client_id,
         "OPENID_PROVIDER_URL": pulumi.Output.concat(sso.issuer_url, "/.well-known/openid-configuration"),
@@ -71,8 +70,10 @@ def open_webui_auth(settings: Settings, plan: Optional[FrontDoorPlan], admin_pas
         "OAUTH_ALLOWED_ROLES": f"{sso.user_group},{sso.admin_group}",
         "OAUTH_ADMIN_ROLES": sso.admin_group,
     }
-    auth.secrets["oauth-client-secret"] = sso.client_secret
-    auth.secret_env["OAUTH_CLIENT_SECRET"] = "oauth-client-secret"
+    auth.secrets |= {"oauth-client-secret": sso.client_secret, "password-auth": "False"}
+    # A switch, not a credential: from the Secret only because its name matches the pack's
+    # secret-name pattern (k8s-env-secrets: PASSWORD, _AUTH), which allows no literal
+    auth.secret_env |= {"OAUTH_CLIENT_SECRET": "oauth-client-secret", "ENABLE_PASSWORD_AUTH": "password-auth"}
     return auth
 
 
@@ -91,10 +92,12 @@ def langfuse_auth(plan: Optional[FrontDoorPlan], org_id: str) -> AppAuth:
         "AUTH_CUSTOM_ISSUER": sso.issuer_url,
         "AUTH_CUSTOM_NAME": sso.display_name,
         "AUTH_CUSTOM_SCOPE": SCOPES,
-        "AUTH_DISABLE_USERNAME_PASSWORD": "true",
         "LANGFUSE_DEFAULT_ORG_ID": org_id,
         "LANGFUSE_DEFAULT_ORG_ROLE": "VIEWER",
     }
-    auth.secrets["oidc-client-secret"] = sso.client_secret
-    auth.secret_env["AUTH_CUSTOM_CLIENT_SECRET"] = "oidc-client-secret"
+    auth.secrets |= {"oidc-client-secret": sso.client_secret, "disable-password-login": "true"}
+    # AUTH_DISABLE_USERNAME_PASSWORD is a switch; from the Secret only because its name matches the
+    # pack's secret-name pattern (k8s-env-secrets), which allows no literal value
+    auth.secret_env |= {"AUTH_CUSTOM_CLIENT_SECRET": "oidc-client-secret",
+                        "AUTH_DISABLE_USERNAME_PASSWORD": "disable-password-login"}
     return auth
