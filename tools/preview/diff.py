@@ -68,7 +68,13 @@ class DiffReport:
 
     @property
     def cost_delta(self) -> float:
-        return self.new_cost["monthlyTotal"] - (self.old_cost or {}).get("monthlyTotal", 0.0)
+        # From the lines' unrounded amounts: two totals rounded to cents can differ by a cent more
+        # than what changed
+        def total(cost: dict[str, Any]) -> float:
+            if "lines" not in cost:
+                return cost.get("monthlyTotal", 0.0)
+            return sum(line["quantity"] * line["usd"] for line in cost["lines"])
+        return round(total(self.new_cost) - total(self.old_cost or {}), 2)
 
     def text(self) -> str:
         return render_text(self)
