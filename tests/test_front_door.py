@@ -253,3 +253,15 @@ def test_cost_has_one_alb_per_group_and_the_waf(stack_runs):
     (rules,) = [line for line in prod["lines"] if line["key"] == "wafv2-rule"]
     assert rules["monthly"] == 3.0  # three managed rule groups at $1
     assert any("Cognito user pool" in a for a in prod["assumptions"])
+
+
+def test_routes_and_exposed_pods_agree(dev):
+    """Each route's Service port leads to the container port the NetworkPolicy opens to the ALB."""
+    from components.front_door.plan import EXPOSED  # noqa: PLC0415
+    assert set(routes.BACKENDS) == set(EXPOSED)
+    services = {s["metadata"]["name"]: s["spec"]["ports"] for s in objects(dev, "Service")}
+    for route, (service, port, _) in routes.BACKENDS.items():
+        app, container_port = EXPOSED[route]
+        assert service == app
+        (target,) = [p["targetPort"] for p in services[service] if p["port"] == port]
+        assert target in (container_port, "http"), (route, target)

@@ -23,7 +23,6 @@ from typing import Any
 
 import pulumi
 
-from components.front_door.plan import EXPOSED
 from components.settings.front_door import FrontDoorSettings
 
 INGRESS_CLASS = "genai-alb"
@@ -37,7 +36,6 @@ BACKENDS = {
     "traces": ("langfuse", 3000, "/api/public/health"),
     "api": ("litellm", 4000, "/health/liveliness"),
 }
-assert set(BACKENDS) == set(EXPOSED)
 
 
 def ingress_class_params_spec(front_door: FrontDoorSettings, subnet_ids: pulumi.Input[list[str]],
@@ -54,11 +52,8 @@ def ingress_class_params_spec(front_door: FrontDoorSettings, subnet_ids: pulumi.
         "sslRedirectPort": "443",
         "tags": [{"key": k, "value": v} for k, v in sorted(tags.items())],
     }
-    if front_door.allowed_cidrs:
+    if front_door.allowed_cidrs:  # without one, an internal ALB is still reachable only inside the VPC
         spec["inboundCIDRs"] = list(front_door.allowed_cidrs)
-    elif front_door.scheme == "internal":
-        # Without an allow-list an internal ALB admits the whole VPC only (its address space)
-        pass
     if waf_arn is not None:
         spec["wafv2AclArn"] = waf_arn
     return spec
