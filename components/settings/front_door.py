@@ -123,7 +123,9 @@ class FrontDoorSettings(Section):
     allowed_cidrs: list[str] = []
     waf: WafSettings = WafSettings()
     sso: SsoSettings = SsoSettings()
-    # TLS 1.3 and 1.2 only (Elastic Load Balancing User Guide, "Security policies for your Application Load Balancer")
+    # TLS 1.3 and 1.2 only, available in every partition (Elastic Load Balancing User Guide, "Security policies
+    # for your Application Load Balancer"; the console's newer default adds post-quantum key exchange:
+    # ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09, settable here)
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     controller_replicas: int = Field(default=2, ge=1, le=5)
 
