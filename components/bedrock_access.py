@@ -11,57 +11,68 @@ from components import catalog
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings.infra import BedrockModel
 
+# Converse and ConverseStream are authorised by these two actions (Bedrock API reference: Converse
+# "requires permission for the bedrock:InvokeModel action"; InvokeModelWithResponseStream: denying
+# both actions "also denies access to the resource through the Converse API actions (Converse and
+# ConverseStream)"); the Service Authorization Reference has no bedrock:Converse action.
 INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 
 
-class BedrockAccessArgs(TypedDict):
-    """Inputs of `BedrockAccess`."""
-
-    models: Sequence[BedrockModel]
-    """Bedrock models / inference profiles the gateway may call."""
-    region: str
-    """The stack's region (source region of the inference profiles)."""
-    account_id: pulumi.Input[str]
-    """This account, owner of the inference profile ARNs."""
-    cluster_name: pulumi.Input[str]
-    """The EKS cluster."""
-    namespace: str
-    """Namespace of the service accounts."""
-    service_accounts: Sequence[str]
-    """Service accounts bound to the role (litellm, custom-server)."""
-    tags: dict[str, str]
-    """AWS tags."""
+def profile_arn(partition: str, region: str, account_id: str, profile_id: str) -> str:
+    """A system-defined inference profile, as called from `region`."""
+    return f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/{profile_id}"
 
 
-def bedrock_resource_arns(models: Sequence[BedrockModel], region: str, account_id: str) -> list[str]:
-    """Each inference profile ARN in this account and region, plus its foundation model in every
-    region the profile routes to (a global profile: this region's and the region-less global one);
-    plain model ids get the foundation model ARN in this region."""
+def foundation_model_arn(partition: str, region: str, model_id: str) -> str:
+    """A foundation model in `region` (`*`: any region, the empty global region included)."""
+    return f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
+
+
+def bedrock_invoke_statements(models: Sequence[BedrockModel], region: str, account_id: str) -> list[dict]:
+    """AWS's documented shape for inference profiles (Bedrock user guide, "Prerequisites for
+    inference profiles"): the profile in the stack's region, plus the foundation model in every
+    region it may route to, allowed only through that profile (`bedrock:InferenceProfileArn`).
+
+    Routes are per model and per source region and grow over time, so the foundation model's region
+    is `*` rather than a list that goes stale (a request routed to a missing region is denied).
+    `*` matches any characters of the segment, none included (IAM user guide, "IAM JSON policy
+    elements: Resource"), so it also covers a global profile's region-less model ARN
+    (`arn:aws:bedrock:::foundation-model/<id>`, Bedrock user guide, "Global cross-Region
+    inference"). A bare model id is invoked in the stack's region only.
+    """
     partition = catalog.partition_for(region)
-    arns: list[str] = []
-    for model in models:
-        if model.geo:
-            arns.append(f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/{model.model_id}")
-        if model.geo == catalog.GLOBAL_PROFILE_PREFIX:
-            regions: Sequence[str] = (region, "")  # "": the global foundation model's region-less ARN
-        else:
-            regions = catalog.BEDROCK_GEO_ROUTES[model.geo] if model.geo else (region,)
-        arns += [f"arn:{partition}:bedrock:{r}::foundation-model/{model.foundation_model_id}" for r in regions]
-    return sorted(dict.fromkeys(arns))
+    profiles = sorted({m.model_id: m for m in models if m.is_profile}.values(), key=lambda m: m.model_id)
+    direct = sorted({m.model_id for m in models if not m.is_profile})
+    statements: list[dict] = []
+    if profiles:
+        statements.append({
+            "Sid": "InvokeInferenceProfiles",
+            "Effect": "Allow",
+            "Action": list(INVOKE_ACTIONS),
+            "Resource": [profile_arn(partition, region, account_id, m.model_id) for m in profiles],
+        })
+    for i, model in enumerate(profiles):
+        statements.append({
+            "Sid": f"InvokeModelOnlyThroughProfile{i}",
+            "Effect": "Allow",
+            "Action": list(INVOKE_ACTIONS),
+            "Resource": foundation_model_arn(partition, "*", model.foundation_model_id),
+            # ARN-typed key, so an Arn operator (the key is absent on a direct call: that is denied)
+            "Condition": {"ArnEquals": {"bedrock:InferenceProfileArn": profile_arn(partition, region, account_id, model.model_id)}},
+        })
+    if direct:
+        statements.append({
+            "Sid": "InvokeFoundationModelsInRegion",
+            "Effect": "Allow",
+            "Action": list(INVOKE_ACTIONS),
+            "Resource": [foundation_model_arn(partition, region, model_id) for model_id in direct],
+        })
+    return statements
 
 
 def bedrock_invoke_policy(models: Sequence[BedrockModel], region: str, account_id: str) -> dict:
-    """Invoke (and stream) only the configured models; no wildcard actions or resources."""
-    return policy_document(
-        [
-            {
-                "Sid": "InvokeConfiguredModels",
-                "Effect": "Allow",
-                "Action": list(INVOKE_ACTIONS),
-                "Resource": bedrock_resource_arns(models, region, account_id),
-            }
-        ]
-    )
+    """Invoke (and stream) only the configured models; no wildcard actions, no wildcard models."""
+    return policy_document(bedrock_invoke_statements(models, region, account_id))
 
 
 class BedrockAccess(pulumi.ComponentResource):
@@ -70,6 +81,8 @@ class BedrockAccess(pulumi.ComponentResource):
 
     role_arn: pulumi.Output[str]
     """The Pod Identity role ARN."""
+    associations: dict[str, pulumi.Resource]
+    """Service account -> its Pod Identity association (its pods must start after it)."""
 
     def __init__(self, name: str, args: BedrockAccessArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:bedrock:BedrockAccess", name, {}, opts)
@@ -87,4 +100,5 @@ class BedrockAccess(pulumi.ComponentResource):
             tags=args["tags"],
         )
         self.role_arn = role.arn
+        self.associations = dict(zip(args["service_accounts"], role.associations))
         self.register_outputs({"role_arn": self.role_arn})

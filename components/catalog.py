@@ -1,4 +1,4 @@
-"""Static facts the platform relies on: Neuron instance shapes, Bedrock geo routing, versions.
+"""Static facts the platform relies on: Neuron instance shapes, Bedrock profile ids, versions.
 
 Each table lives here once; settings validation, the Bedrock IAM policy, the device plugin's
 node affinity, the preflight checks and the cost estimate all read from it.
@@ -19,7 +19,10 @@ SYSTEM_AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_
 NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
 
 # The EKS managed add-ons components/cluster.py installs (cluster.addonVersions may pin these).
-EKS_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")
+EKS_ADDONS: tuple[str, ...] = (
+    "vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server", "aws-ebs-csi-driver",
+    "aws-efs-csi-driver",  # with the shared model cache (components/shared_cache.py)
+)
 
 # An hourly price above this in `pricing` is a typo: the largest EC2 instances cost a few hundred $/hour.
 MAX_HOURLY_PRICE = 1000.0
@@ -78,23 +81,51 @@ def launched_neuron_type(instance_types: list[str], capacity_type: str) -> tuple
         return smallest, "SPOT may launch any listed type; the one with the fewest NeuronCores"
     return NEURON_INSTANCES[instance_types[0]], "ON_DEMAND launches the first of instanceTypes"
 
-# Cross-region inference profiles: geo prefix -> the regions a request may be routed to.
-# A profile can only be called from a source region inside its geography, and the caller
-# needs InvokeModel on the foundation model in every destination region.
-BEDROCK_GEO_ROUTES: dict[str, tuple[str, ...]] = {
-    "us": ("us-east-1", "us-east-2", "us-west-2"),
+
+# Bedrock cross-region (system-defined) inference profile id prefixes: `us.anthropic.claude-...`.
+# The prefix names a geography; where a profile routes depends on the model and on the source
+# region, so no route table is kept here: IAM allows the foundation model in any region, only
+# through the profile (components/bedrock_access.py), and preflight reads the profile's routes
+# with GetInferenceProfile (Bedrock user guide, "Supported Regions and models for inference
+# profiles": the `models` field of GetInferenceProfile lists each destination region).
+INFERENCE_PROFILE_PREFIXES: tuple[str, ...] = ("us", "eu", "apac", "jp", "au", "us-gov", "global")
+# Global profiles (`global.` ids) route to commercial regions worldwide and are offered in the
+# commercial (`aws`) partition only (Bedrock user guide, "Global cross-Region inference").
+GLOBAL_PROFILE_PREFIX = "global"
+
+# Source regions of the default models' geographic profiles (us./eu./apac./us-gov. Claude Haiku
+# 4.5 and Sonnet 4.5), used only to pick the default `bedrockModels` for a stack's region. The us.
+# profiles are also called from us-west-1 and ca-central-1 (AWS ML blog, "Accelerate generative AI
+# innovation in Canada with Amazon Bedrock cross-Region inference", Claude Sonnet/Haiku 4.5 from
+# Canada (Central) through us. and global. profiles). A region missing here only loses the
+# default: settings then ask for `bedrockModels` (components/settings/model.py).
+DEFAULT_PROFILE_SOURCE_REGIONS: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1"),
     "eu": ("eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"),
     "apac": (
         "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
         "ap-southeast-1", "ap-southeast-2", "ap-southeast-4",
     ),
-    "jp": ("ap-northeast-1", "ap-northeast-3"),
-    "au": ("ap-southeast-2", "ap-southeast-4"),
     "us-gov": ("us-gov-east-1", "us-gov-west-1"),
 }
-# Global cross-Region inference profiles (`global.` ids) route to commercial regions worldwide;
-# they are called from commercial (`aws` partition) regions only.
-GLOBAL_PROFILE_PREFIX = "global"
+
+# Foundation models Bedrock serves only through an inference profile, in every region: invoking the
+# bare id fails with "Invocation of model ID ... with on-demand throughput isn't supported. Retry your
+# request with the ID or ARN of an inference profile that contains this model", and
+# ListFoundationModels reports `inferenceTypesSupported: ["INFERENCE_PROFILE"]` for them (Bedrock user
+# guide, "Supported foundation models": such models have no single-region support). Other models can
+# be profile-only in some regions: preflight reads `inferenceTypesSupported` from GetFoundationModel.
+PROFILE_ONLY_MODELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    r"anthropic\.claude-3-7-sonnet-",                  # Claude 3.7 Sonnet
+    r"anthropic\.claude-(sonnet|opus|haiku)-[4-9]",    # Claude 4.x and later: sonnet-4-5, opus-4-1, haiku-4-5
+    r"amazon\.nova-premier-",                          # Amazon Nova Premier
+    r"meta\.llama4-",                                  # Llama 4 Scout / Maverick
+))
+
+
+def profile_only(model_id: str) -> bool:
+    """Bedrock invokes this foundation model only through an inference profile (`us.<id>` ...)."""
+    return any(p.match(model_id) for p in PROFILE_ONLY_MODELS)
 
 
 # The regions of the partitions this program deploys to (aws, aws-us-gov, aws-cn), as listed by
@@ -131,11 +162,8 @@ def eks_access_policy_arn(partition: str, name: str) -> str:
 
 
 def geo_for_region(region: str) -> str | None:
-    """The inference-profile geography a region belongs to (`us`, `eu`, `apac`, ...), if any."""
-    for geo in ("us", "eu", "apac", "us-gov"):
-        if region in BEDROCK_GEO_ROUTES[geo]:
-            return geo
-    return None
+    """The geography whose default Claude profiles are called from `region` (`us`, `eu`, ...), if any."""
+    return next((geo for geo, regions in DEFAULT_PROFILE_SOURCE_REGIONS.items() if region in regions), None)
 
 
 def architecture(instance_type: str) -> str:

@@ -8,13 +8,14 @@ from typing import Optional, Sequence, TypedDict
 import pulumi
 import pulumi_eks
 import pulumi_kubernetes as k8s
-from pulumi_aws import eks, iam, kms
+from pulumi_aws import ec2, eks, iam, kms
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.storage.v1 import StorageClass
 
-from components import catalog
+from components import catalog, cluster_access
 from components.node_group import ManagedNodeGroup
 from components.pod_identity import PodIdentityRole, policy_document
+from components.retention import DataRetention
 from components.settings.infra import ClusterSettings
 
 SYSTEM_NODE_LABELS = {"genai-platform/pool": "system"}
@@ -39,6 +40,10 @@ class ClusterArgs(TypedDict):
     """Private subnets (control plane ENIs and nodes)."""
     tags: dict[str, str]
     """AWS tags."""
+    reader_group: str
+    """Kubernetes group of `settings.reader_principals`' access entries (the genai-reader binding)."""
+    retention: DataRetention
+    """Whether volumes outlive their claims (StorageClass reclaimPolicy)."""
 
 
 def cluster_role_trust_policy(partition: str, region: str, account_id: str, cluster_name: str) -> dict:
@@ -101,6 +106,11 @@ class Cluster(pulumi.ComponentResource):
     """KMS key encrypting Kubernetes secrets."""
     storage_class: StorageClass
     """The default gp3 StorageClass (claims wait for it)."""
+    node_addons: list[eks.Addon]
+    """The add-ons a node needs to join (CNI, kube-proxy, Pod Identity agent): node groups depend on them."""
+    apps_wait_for: list[pulumi.Resource]
+    """What the platform's workloads need first: the StorageClass, CoreDNS (names resolve) and
+    metrics-server (the HPA has metrics)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:cluster:Cluster", name, {}, opts)
@@ -136,18 +146,10 @@ class Cluster(pulumi.ComponentResource):
             node_associate_public_ip_address=False,
             service_role=role,
             authentication_mode=pulumi_eks.AuthenticationMode.API,
-            access_entries={
-                f"admin-{i}": pulumi_eks.AccessEntryArgs(
-                    principal_arn=arn,
-                    access_policies={
-                        "cluster-admin": pulumi_eks.AccessPolicyAssociationArgs(
-                            policy_arn=catalog.eks_access_policy_arn(partition, "AmazonEKSClusterAdminPolicy"),
-                            access_scope=eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                        )
-                    },
-                )
-                for i, arn in enumerate(settings.admin_principals)
-            },
+            # Admins and readers, never the creator: EKS already gave it an admin entry
+            access_entries=cluster_access.access_entries(
+                settings, partition, args["reader_group"], settings.creator_principal or cluster_access.deployer_arn()
+            ),
             endpoint_private_access=True,
             endpoint_public_access=settings.endpoint_public_access,
             public_access_cidrs=settings.public_access_cidrs or None,
@@ -166,9 +168,18 @@ class Cluster(pulumi.ComponentResource):
         )
         cluster_name = control_plane.eks_cluster.name
 
+        # The private endpoint admits what the EKS-created cluster security group allows (its own
+        # members): let the deployer's network in the VPC or connected to it (runner subnet, VPN) in on 443
+        for cidr in settings.private_access_cidrs:
+            ec2.SecurityGroupRule(
+                f"{name}-api-from-{cidr.replace('/', '-')}", type="ingress", protocol="tcp", from_port=443, to_port=443,
+                security_group_id=control_plane.eks_cluster.vpc_config.cluster_security_group_id,
+                cidr_blocks=[cidr], description="Kubernetes API from cluster.privateAccessCidrs", opts=child,
+            )
+
         # Add-ons the nodes need before they can join: CNI (NetworkPolicy enforcement on;
         # without it EKS silently ignores NetworkPolicies), kube-proxy, the Pod Identity agent
-        early = [
+        self.node_addons = early = [
             self._addon(name, cluster_name, settings, "vpc-cni", config={"enableNetworkPolicy": "true"}),
             self._addon(name, cluster_name, settings, "kube-proxy"),
             self._addon(name, cluster_name, settings, "eks-pod-identity-agent"),
@@ -191,12 +202,17 @@ class Cluster(pulumi.ComponentResource):
                 "taints": [],
                 "tags": tags,
                 "partition": partition,
+                "node_addons": early,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=early),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        # Add-ons that run as pods: CoreDNS and the EBS CSI driver (its IAM through Pod Identity)
-        self._addon(name, cluster_name, settings, "coredns", depends_on=[system_nodes])
+        # Add-ons that run as pods: CoreDNS, metrics-server (the resource metrics the gateway's HPA
+        # scales on; EKS does not install it, EKS User Guide "View resource usage with the Kubernetes
+        # Metrics Server"; add-on name metrics-server per "Community add-ons") and the EBS CSI driver
+        # (its IAM through Pod Identity)
+        coredns = self._addon(name, cluster_name, settings, "coredns", depends_on=[system_nodes])
+        metrics = self._addon(name, cluster_name, settings, "metrics-server", depends_on=[system_nodes])
         # The add-on's controller runs as kube-system/ebs-csi-controller-sa (EKS User Guide,
         # add-ons-aws-ebs-csi-driver); the add-on creates that Pod Identity association itself
         ebs_csi_namespace, ebs_csi_account = "kube-system", "ebs-csi-controller-sa"
@@ -220,11 +236,17 @@ class Cluster(pulumi.ComponentResource):
             parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            # Keep the EBS volume when a claim is deleted by mistake: data outlives config errors
-            reclaim_policy="Retain",
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[csi_addon]),
+            # Retained: the EBS volume outlives a claim deleted by mistake (and a destroy)
+            reclaim_policy=args["retention"].reclaim_policy,
+            # Kubernetes forbids updating reclaimPolicy (ValidateStorageClassUpdate) and pulumi-kubernetes
+            # replaces a StorageClass only for parameters/provisioner (provider/pkg/provider/diff.go):
+            # flipping retainData replaces the class, delete first (same name). Existing volumes keep
+            # their own policy; claims and the namespace only depend on it, so they are not replaced.
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[csi_addon],
+                                        replace_on_changes=["reclaimPolicy"], delete_before_replace=True),
         )
 
+        self.apps_wait_for = [self.storage_class, coredns, metrics]
         self.cluster_name = cluster_name
         self.system_node_group_name = system_nodes.node_group_name
         self.secrets_key_arn = key.arn

@@ -9,7 +9,8 @@ CLICKHOUSE = "docker.io/clickhouse/clickhouse-server:26.4.5.143"  # 26.4 is the 
 POSTGRES = "docker.io/pgvector/pgvector:0.8.7-pg17"  # pgvector CHANGELOG 0.8.7 (2026-10-01); <ver>-pg<major> tag format
 REDIS = "docker.io/library/redis:8.10.2"  # Redis 8.10.2 release notes (2026-09-17, security); 8.2.2 lacks CVE-2025-62507 fix
 OPEN_WEBUI = "ghcr.io/open-webui/open-webui:v0.12.4"  # newest release (PyPI open-webui 0.12.4); docker-build.yaml tags v* releases
-PIPELINES = "ghcr.io/open-webui/pipelines:git-039f9c5"  # no version tags, only main/latest/git-<sha> (docker-build.yaml); main HEAD since 2025-08
+NEURON_MONITOR = "public.ecr.aws/neuron/neuron-monitor:1.3.0"  # Neuron operator docs' nodeMetricsImage; bundles neuron-monitor-prometheus.py
+KUBE_PROMETHEUS_STACK_CHART = "85.1.2"  # prometheus-community/helm-charts release kube-prometheus-stack-85.1.2 (2026)
 
 # Device plugin tags with public evidence that they exist: tag -> (Neuron SDK release it ships
 # with, or None if unknown; where it is published or pulled). A tag that does not exist leaves every

@@ -20,7 +20,7 @@ class PlatformNamespaceArgs(TypedDict):
     provider: pulumi.ProviderResource
     """Kubernetes provider of the cluster."""
     depends_on: list[pulumi.Resource]
-    """What must exist before any workload (the default StorageClass)."""
+    """What must exist before any workload (the default StorageClass, CoreDNS, metrics-server)."""
 
 
 class PlatformNamespace(pulumi.ComponentResource):

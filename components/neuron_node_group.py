@@ -22,29 +22,35 @@ class NeuronNodeGroupArgs(TypedDict):
     """The EKS cluster."""
     kubernetes_version: str
     """Node Kubernetes version."""
-    availability_zone: str
-    """The group's one AZ: model servers keep their compile cache on a zonal EBS volume, so a node
-    of a multi-AZ group (scaling 0 -> 1) could come up where the volume cannot attach. (A later
-    change moves the cache to a shared ReadWriteMany / S3 store, which scale-out needs.)"""
+    availability_zones: Sequence[str]
+    """The group's AZs: one when the model caches are zonal EBS volumes (a node of a multi-AZ group
+    scaling 0 -> 1 could come up where the volume cannot attach) or neuron.availabilityZone is
+    set; every private subnet's AZ with the shared EFS cache."""
     subnet_ids: pulumi.Input[Sequence[str]]
-    """Private subnets, all in `availability_zone`."""
+    """Private subnets, in `availability_zones`."""
+    autoscaled: bool
+    """The Cluster Autoscaler owns the group's desired size."""
     tags: dict[str, str]
     """AWS tags."""
     region: str
     """The stack's region (its partition names the node role's managed policies)."""
+    node_addons: Sequence[pulumi.Resource]
+    """The cluster's node add-ons (`Cluster.node_addons`): the node group waits for them."""
 
 
 class NeuronNodeGroup(pulumi.ComponentResource):
     """Managed nodes with ami_type AL2023_x86_64_NEURON (driver included), the taint
     `aws.amazon.com/neuron=true:NoSchedule` and a label model servers select on.
-    `minSize: 0` lets the group idle without instance cost. The group stays in one AZ."""
+    `minSize: 0` lets the group idle without instance cost."""
 
     node_group_name: pulumi.Output[str]
     """The EKS node group name."""
     role_arn: pulumi.Output[str]
     """The node IAM role ARN."""
-    availability_zone: pulumi.Output[str]
-    """The group's one AZ."""
+    availability_zones: pulumi.Output[list[str]]
+    """The group's AZs."""
+    autoscaling_group_name: pulumi.Output[str]
+    """Its EC2 Auto Scaling group."""
 
     def __init__(self, name: str, args: NeuronNodeGroupArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:neuron:NeuronNodeGroup", name, {}, opts)
@@ -64,12 +70,16 @@ class NeuronNodeGroup(pulumi.ComponentResource):
                 "taints": [NEURON_TAINT],
                 "partition": catalog.partition_for(args["region"]),
                 "tags": args["tags"],
+                "node_addons": args["node_addons"],
+                "autoscaled": args["autoscaled"],
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.node_group_name = group.node_group_name
         self.role_arn = group.role_arn
-        self.availability_zone = pulumi.Output.from_input(args["availability_zone"])
+        self.availability_zones = pulumi.Output.from_input(list(args["availability_zones"]))
+        self.autoscaling_group_name = group.autoscaling_group_name
         self.register_outputs({
-            "node_group_name": self.node_group_name, "role_arn": self.role_arn, "availability_zone": self.availability_zone,
+            "node_group_name": self.node_group_name, "role_arn": self.role_arn,
+            "availability_zones": self.availability_zones, "autoscaling_group_name": self.autoscaling_group_name,
         })

@@ -8,7 +8,7 @@ that Neuron AMI types work (pulumi/pulumi-eks#1561).
 from __future__ import annotations
 
 import json
-from typing import Optional, Sequence, TypedDict
+from typing import NotRequired, Optional, Sequence, TypedDict
 
 import pulumi
 from pulumi_aws import ec2, eks, iam
@@ -60,6 +60,10 @@ class ManagedNodeGroupArgs(TypedDict):
     """AWS tags."""
     partition: str
     """AWS partition of the stack's region (aws, aws-us-gov, aws-cn): the managed policies' ARNs."""
+    node_addons: Sequence[pulumi.Resource]
+    """Add-ons a node needs to become Ready (vpc-cni above all): the node group waits for them."""
+    autoscaled: NotRequired[bool]
+    """The Cluster Autoscaler owns the desired size: Pulumi ignores its drift (never resets it)."""
 
 
 def node_assume_role_policy() -> dict:
@@ -77,6 +81,8 @@ class ManagedNodeGroup(pulumi.ComponentResource):
     """The EKS node group name."""
     role_arn: pulumi.Output[str]
     """The node IAM role ARN."""
+    autoscaling_group_name: pulumi.Output[str]
+    """The EC2 Auto Scaling group EKS created for the group (the autoscaler's tags go on it)."""
 
     def __init__(self, name: str, args: ManagedNodeGroupArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:cluster:ManagedNodeGroup", name, {}, opts)
@@ -138,8 +144,14 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             labels=args["labels"],
             taints=[eks.NodeGroupTaintArgs(**t) for t in args["taints"]],
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            # Directly on the add-ons: the cluster has no self-managed add-ons, so a node that boots
+            # before vpc-cni exists stays NotReady ("cni plugin not initialized") and the group fails.
+            # With the Cluster Autoscaler, desiredSize is its to set (pulumi/pulumi-eks#1293: the
+            # documented way is ignoreChanges on the aws.eks.NodeGroup's scalingConfig.desiredSize)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *args["node_addons"]],
+                                        ignore_changes=["scalingConfig.desiredSize"] if args.get("autoscaled") else None),
         )
         self.node_group_name = group.node_group_name
+        self.autoscaling_group_name = group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
         self.role_arn = role.arn
         self.register_outputs({"node_group_name": self.node_group_name, "role_arn": self.role_arn})

@@ -10,18 +10,20 @@ import pulumi
 from pulumi_aws import s3
 
 from components.pod_identity import policy_document
+from components.retention import DataRetention
 
 
 class PrivateBucket:
     """Bucket + its public-access block, encryption, versioning and lifecycle, parented to the
-    owning component. Protected: event data outlives a config mistake."""
+    owning component. With data retained it is protected and a destroy never empties it; without,
+    a destroy empties it (every version) and deletes it."""
 
-    def __init__(self, name: str, *, parent: pulumi.Resource, tags: dict[str, str],
+    def __init__(self, name: str, *, parent: pulumi.Resource, tags: dict[str, str], retention: DataRetention,
                  expire_prefix: Optional[str] = None, expire_days: Optional[int] = None) -> None:
         child = pulumi.ResourceOptions(parent=parent)
         self.bucket = s3.Bucket(
-            name, force_destroy=False, tags=tags,
-            opts=pulumi.ResourceOptions(parent=parent, protect=True),
+            name, force_destroy=retention.force_destroy, tags=tags,
+            opts=pulumi.ResourceOptions(parent=parent, protect=retention.protect),
         )
         s3.BucketPublicAccessBlock(
             f"{name}-public-access", bucket=self.bucket.id, block_public_acls=True, block_public_policy=True,

@@ -28,7 +28,7 @@ from tools.offline.records import StackRun
 NAMESPACE = "genai"
 NAME_LABEL = "kubernetes.io/metadata.name"
 POD_IP = "10.10.42.7"  # any address in the VPC: pods get VPC addresses (VPC CNI)
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 
 # --- Endpoints and policies ---------------------------------------------------------------------
@@ -168,6 +168,8 @@ class Cluster:
     users: Endpoint
     pod_identity_service_accounts: set[str]
     sources: list[Endpoint] = field(default_factory=list)
+    monitoring: list[Endpoint] = field(default_factory=list)
+    """Pods of the `monitoring` namespace that call genai pods (Prometheus) or must not (Grafana)."""
 
     def pod(self, name: str) -> Endpoint:
         (found,) = [p for p in self.pods if p.name == name]
@@ -184,6 +186,7 @@ class Cluster:
         found = set()
         pairs = [(s, d) for s in self.pods for d in self.pods + self.outside]
         pairs += [(s, d) for s in [self.users, *self.sources] for d in self.pods]
+        pairs += [(s, d) for s in self.monitoring for d in self.pods]
         for src, dst in pairs:
             for port in dst.ports:
                 if self.egress_ok(src, dst, port) and self.ingress_ok(dst, src, port):
@@ -251,6 +254,17 @@ def outside_sources(alb_ip: Optional[str], vpc_other_ip: str) -> list[Endpoint]:
     return sources
 
 
+def monitoring_endpoints() -> list[Endpoint]:
+    """Prometheus and Grafana pods as kube-prometheus-stack labels them, in `monitoring`."""
+    labels = {NAME_LABEL: "monitoring"}
+    return [
+        Endpoint("prometheus", "monitoring", "10.10.55.5", (Port("TCP", 9090),),
+                 {"app.kubernetes.io/name": "prometheus"}, labels),
+        Endpoint("grafana", "monitoring", "10.10.55.6", (Port("TCP", 3000),),
+                 {"app.kubernetes.io/name": "grafana"}, labels),
+    ]
+
+
 def cluster_of(run: StackRun, alb_ip: Optional[str] = None, vpc_other_ip: str = "10.10.250.9") -> Cluster:
     objects = manifests(run)
     (namespace,) = [o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == NAMESPACE]
@@ -264,4 +278,4 @@ def cluster_of(run: StackRun, alb_ip: Optional[str] = None, vpc_other_ip: str = 
     }
     users, outside = outside_endpoints()
     return Cluster(pods_of(objects, namespace_labels), policies, outside, users, associations,
-                   outside_sources(alb_ip, vpc_other_ip))
+                   outside_sources(alb_ip, vpc_other_ip), monitoring_endpoints())

@@ -24,6 +24,8 @@ from moto import mock_aws
 from tools.preflight import Clients, PreflightTarget
 
 MOTO_ACCOUNT = "123456789012"
+EGRESS_IP = "52.95.110.7"  # the stubbed public IP of "this machine" (tests never ask the network)
+DEPLOYER_CIDR = "52.95.110.0/24"
 PROFILE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 FM_ARN = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0"
 NOW = datetime.now(UTC)
@@ -56,21 +58,25 @@ def aws_env(monkeypatch, tmp_path):
 _SESSION: list[boto3.session.Session] = []
 
 
-def aws(region: str, factory=None) -> Clients:
-    """Clients on one shared boto3 session, so botocore parses each service model once.
+def aws(region: str, factory=None, egress_ip: str = EGRESS_IP) -> Clients:
+    """Clients on one shared boto3 session, so botocore parses each service model once, and a
+    stubbed egress IP (inside make_target()'s publicAccessCidrs by default).
 
     (The tests without credentials use a plain `Clients`, whose fresh session finds none.)"""
     if not _SESSION:
         _SESSION.append(boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing"))
     session = _SESSION[0]
-    return Clients(region, factory or (lambda service, r: session.client(service, region_name=r)))
+    return Clients(region, factory or (lambda service, r: session.client(service, region_name=r)),
+                   egress_ip=lambda: egress_ip)
 
 
 def make_target(**overrides) -> PreflightTarget:
     values = {
         "region": "us-east-1", "availability_zones": None, "az_count": 3, "neuron_instance_types": ["inf2.xlarge"],
         "neuron_max_size": 4, "neuron_capacity_type": "ON_DEMAND", "bedrock_model_ids": [PROFILE],
-        "eks_version": "1.35", "expected_account_id": None,
+        "eks_version": "1.35", "expected_account_id": None, "cluster_name": "genai-dev",
+        "public_access_cidrs": (DEPLOYER_CIDR,), "deployer_in_vpc": False, "private_access_cidrs": (),
+        "existing_vpc_id": None,
     }
     values.update(overrides)
     return PreflightTarget(**values)
@@ -96,16 +102,21 @@ def stubs():
 def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None, az_count: int = 3,
                   availability_zones: Optional[list[str]] = None, instance_types: Iterable[str] = ("inf2.xlarge",),
                   max_size: int = 4, capacity_type: str = "ON_DEMAND", model_ids: Iterable[str] = (PROFILE,),
-                  version: str = "1.35") -> types.SimpleNamespace:
+                  version: str = "1.35", public_access_cidrs: Iterable[str] = (DEPLOYER_CIDR,),
+                  deployer_in_vpc: bool = False, private_access_cidrs: Iterable[str] = (),
+                  existing_vpc_id: Optional[str] = None) -> types.SimpleNamespace:
     """Stand-in for the stack settings (components.settings): only the fields preflight reads."""
     return types.SimpleNamespace(
         region=region,
         account_id=account_id,
-        network=types.SimpleNamespace(az_count=az_count, availability_zones=availability_zones),
+        cluster_name="genai-dev",
+        network=types.SimpleNamespace(az_count=az_count, availability_zones=availability_zones,
+                                      existing_vpc_id=existing_vpc_id),
         neuron=types.SimpleNamespace(instance_types=list(instance_types), max_size=max_size,
                                      capacity_type=capacity_type),
         bedrock_models=[types.SimpleNamespace(model_id=model_id) for model_id in model_ids],
-        cluster=types.SimpleNamespace(version=version),
+        cluster=types.SimpleNamespace(version=version, public_access_cidrs=list(public_access_cidrs),
+                                      deployer_in_vpc=deployer_in_vpc, private_access_cidrs=list(private_access_cidrs)),
     )
 
 

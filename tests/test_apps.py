@@ -10,7 +10,7 @@ from components.settings import load_stack_settings
 from rendered import containers, env, k8s, kind, workload, workloads
 
 SEED_SERVICES = {"open-webui": (80, 8080), "litellm": (4000, 4000), "langfuse": (3000, 3000),
-                 "vllm-llama3-2-1b": (8000, 8000), "custom-server": (5000, 9099)}
+                 "vllm-llama3-2-1b": (8000, 8000), "custom-server": (5000, 5000)}
 
 
 def test_seed_services_exist_with_ports(stack_run):
@@ -58,8 +58,11 @@ def test_vllm_deployment_flags_neuron_and_cache(stack_run):
         spec = workload(stack_run, model.service_name).inputs["spec"]
         pod = spec["template"]["spec"]
         (c,) = pod["containers"]
-        assert c["command"] == ["vllm", "serve"]
-        args = c["args"]
+        # On the shared cache the compile-once entrypoint runs `vllm serve` (tests/test_scaling_cache_entry.py)
+        assert c["command"] == ["python3", "/opt/genai/neuron_cache_entry.py"]
+        artifacts, _ready, dashes, *argv = c["args"]
+        assert dashes == "--" and argv[:2] == ["vllm", "serve"]
+        args = argv[2:]
         flag = lambda f: args[args.index(f) + 1]  # noqa: E731
         assert args[0] == model.hf_model_id and flag("--served-model-name") == model.name
         assert flag("--tensor-parallel-size") == str(model.neuron_cores)
@@ -71,11 +74,11 @@ def test_vllm_deployment_flags_neuron_and_cache(stack_run):
         assert {"key": "aws.amazon.com/neuron", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
         assert pod["nodeSelector"] == {"genai-platform/accelerator": "neuron"}
         variables = env(stack_run, model.service_name)
-        assert variables["NEURON_COMPILED_ARTIFACTS"].startswith("/cache/")
+        assert artifacts.startswith("/cache/") and "NEURON_COMPILED_ARTIFACTS" not in variables
         assert variables["HF_TOKEN"]
         claim = next(v for v in pod["volumes"] if v["name"] == "cache")["persistentVolumeClaim"]["claimName"]
         (pvc,) = k8s(stack_run, "PersistentVolumeClaim", claim)
-        assert pvc.inputs["spec"]["resources"]["requests"]["storage"] == f"{model.cache_gib}Gi"
+        assert pvc.inputs["spec"]["accessModes"] == ["ReadWriteMany"]  # the shared cache
         assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 1800
 
 
@@ -84,8 +87,8 @@ def test_model_list_drives_model_servers(run_with):
         {"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "slug": "llama3-2-1b"},
         {"name": "qwen-0.5b", "hfModelId": "Qwen/Qwen2.5-0.5B-Instruct", "gated": False, "neuronCores": 1},
     ], "genai-platform:neuron": {"instanceTypes": ["inf2.xlarge"], "minSize": 0, "maxSize": 2, "desiredSize": 2}})
-    assert workload(run, "vllm-qwen-0-5b").inputs["spec"]["template"]["spec"]["containers"][0]["args"][0] == \
-        "Qwen/Qwen2.5-0.5B-Instruct"
+    args = workload(run, "vllm-qwen-0-5b").inputs["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("serve") + 1] == "Qwen/Qwen2.5-0.5B-Instruct"
     assert len(k8s(run, "Service", "vllm-llama3-2-1b")) == len(k8s(run, "Service", "vllm-qwen-0-5b")) == 1
 
 
@@ -106,13 +109,15 @@ def test_stateful_stores_on_encrypted_gp3(stack_run):
         assert kind(record) == "StatefulSet"
         (template,) = record.inputs["spec"]["volumeClaimTemplates"]
         assert template["spec"]["storageClassName"] == "gp3"
-        assert record.inputs["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Retain"
+        retained = load_stack_settings(stack_run.stack).retain_data
+        assert record.inputs["spec"]["persistentVolumeClaimRetentionPolicy"] == {
+            "whenDeleted": "Retain" if retained else "Delete", "whenScaled": "Retain"}
     assert env(stack_run, "langfuse")["CLICKHOUSE_CLUSTER_ENABLED"] == "false"
 
 
 def test_hpa_from_settings(stack_run):
     autoscaling = load_stack_settings(stack_run.stack).gateway.autoscaling
-    (hpa,) = k8s(stack_run, "HorizontalPodAutoscaler")
+    (hpa,) = k8s(stack_run, "HorizontalPodAutoscaler", "litellm")
     spec = hpa.inputs["spec"]
     assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "litellm"}
     assert (spec["minReplicas"], spec["maxReplicas"]) == (autoscaling.min_replicas, autoscaling.max_replicas)
@@ -140,7 +145,7 @@ def test_open_webui_scales_with_redis_and_no_local_volume(run_with, replicas, ex
 
 
 def test_arbitrary_uid_images_run_with_group_zero_and_volumes_on_their_own_group(stack_run):
-    for name in ("open-webui", "custom-server"):
+    for name in ("open-webui",):
         pod = workload(stack_run, name).inputs["spec"]["template"]["spec"]["securityContext"]
         assert (pod["runAsUser"], pod["runAsGroup"], pod["fsGroup"]) == (1000, 0, 1000), name
     pod = workload(stack_run, "postgres").inputs["spec"]["template"]["spec"]["securityContext"]

@@ -61,15 +61,24 @@ def test_dev_stack_by_hand(dev_cost):
 def test_dev_stack_app_storage_and_buckets(dev_cost, stack_runs):
     # data volumes: every PVC, and every StatefulSet claim template x replicas, at gp3 (the default class)
     run = stack_runs["dev"]
+    # (the shared model cache's claim binds an EFS volume: priced as EFS, tests/test_scaling_cost.py)
+    efs = {v.inputs["metadata"]["name"] for v in run.of_type("kubernetes:core/v1:PersistentVolume")
+           if v.inputs["spec"]["csi"]["driver"] == "efs.csi.aws.com"}
     claimed = sum(gib(p.inputs["spec"]["resources"]["requests"]["storage"])
-                  for p in run.of_type("kubernetes:core/v1:PersistentVolumeClaim"))
+                  for p in run.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+                  if p.inputs["spec"].get("volumeName") not in efs)
     for sts in run.of_type("kubernetes:apps/v1:StatefulSet"):
         for template in sts.inputs["spec"].get("volumeClaimTemplates", []):
             claimed += sts.inputs["spec"].get("replicas", 1) * gib(template["spec"]["resources"]["requests"]["storage"])
-    volumes = [line for line in dev_cost.lines if line.key == "ebs-gp3" and "root volumes" not in line.item]
+    # (a Helm release's volumes, priced from its values, are checked in tests/test_monitoring.py)
+    volumes = [line for line in dev_cost.lines if line.key == "ebs-gp3" and "root volumes" not in line.item
+               and not line.item.startswith("Helm release")]
     assert sum(line.monthly for line in volumes) == pytest.approx(claimed * 0.08)
     buckets = len(run.of_type("aws:s3/bucket:Bucket")) + len(run.of_type("aws:s3/bucketV2:BucketV2"))
     assert by_key(dev_cost, "s3-bucket") == pytest.approx(buckets * 1.15)
+    # the agent server's image repository: a nominal 2 GB at the ECR storage price
+    assert len(run.of_type("aws:ecr/repository:Repository")) == 1
+    assert by_key(dev_cost, "ecr-storage") == pytest.approx(2 * 0.10)
     assert dev_cost.total == pytest.approx(sum(dev_cost.by_component().values()))
     assert dev_cost.assumptions == []
 

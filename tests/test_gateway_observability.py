@@ -12,6 +12,9 @@ import re
 import time
 from typing import Any
 
+import json
+import uuid
+
 from tests.gateway.client import chat, is_request_span, metric_value, require_installed, unique_prompt
 
 require_installed(("litellm", "'litellm[proxy]'"), ("opentelemetry.proto", "opentelemetry-proto"))
@@ -19,6 +22,7 @@ import httpx  # noqa: E402
 
 from components.apps.gateway_config import PROMETHEUS_EXCLUDED_LABELS, PROMETHEUS_METRICS  # noqa: E402
 from tests.gateway import loopback as lb  # noqa: E402
+from components.apps.gateway_config import USER_HEADER  # noqa: E402
 from tests.gateway.dev_gateway import USER_ID, all_models, bedrock_id, is_vllm  # noqa: E402
 from tests.gateway.dev_gateway import client, gateway, settings  # noqa: E402,F401 - fixtures
 from tests.gateway.stubs import basic_auth, wait_until  # noqa: E402
@@ -64,12 +68,51 @@ def test_one_trace_per_request_with_the_langfuse_project_keys(client: httpx.Clie
     assert not gateway.otlp.decode_errors
 
 
+def test_chats_are_sessions_and_users_are_users(client: httpx.Client, gateway: lb.GatewayRun, settings, stack_runs) -> None:
+    """Each Open WebUI chat is one Langfuse session and each user a Langfuse user, for Open WebUI's
+    own calls and for the agent server's calls on behalf of a chat. The headers are the ones the
+    program renders: Open WebUI's gateway connection (OPENAI_API_CONFIGS, with {{CHAT_ID}} filled
+    in as Open WebUI 0.12.4 does) and the agent server's GATEWAY_SESSION_HEADER/GATEWAY_USER_HEADER."""
+    from rendered import env
+
+    webui, agent = env(stack_runs["dev"], "open-webui"), env(stack_runs["dev"], "custom-server")
+    assert webui["ENABLE_FORWARD_USER_INFO_HEADERS"] == "True"  # sends X-OpenWebUI-User-Id
+    connection_headers = json.loads(webui["OPENAI_API_CONFIGS"])["0"]["headers"]
+    chat_id, other_chat = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def webui_headers(chat: str, user: str) -> dict[str, str]:
+        return {USER_HEADER: user, **{k: v.replace("{{CHAT_ID}}", chat) for k, v in connection_headers.items()}}
+
+    def agent_headers(chat: str, user: str) -> dict[str, str]:
+        return {agent["GATEWAY_SESSION_HEADER"]: chat, agent["GATEWAY_USER_HEADER"]: user}
+
+    sent = [
+        (webui_headers(chat_id, "owui-alice"), chat_id, "owui-alice"),
+        (webui_headers(chat_id, "owui-alice"), chat_id, "owui-alice"),
+        (agent_headers(chat_id, "owui-alice"), chat_id, "owui-alice"),
+        (webui_headers(other_chat, "owui-bob"), other_chat, "owui-bob"),
+    ]
+    prompts = []
+    for headers, chat_session, user in sent:
+        prompt = unique_prompt("session")
+        result = chat(client, settings.models[0].name, prompt, stream=len(prompts) % 2 == 1,
+                      headers=headers)
+        assert result.status == 200, result.body
+        prompts.append((prompt, chat_session, user))
+    for prompt, chat_session, user in prompts:
+        [span] = _request_spans(gateway, prompt)
+        assert span["attributes"]["session.id"] == chat_session
+        assert span["attributes"]["user.id"] == user
+
+
 def test_metrics_expose_request_metrics(client: httpx.Client, gateway: lb.GatewayRun, settings) -> None:
     models = all_models(settings)
     for model in models:
         assert chat(client, model, unique_prompt("metrics")).status == 200
     with httpx.Client(base_url=gateway.url, timeout=30, follow_redirects=True) as anonymous:
-        assert anonymous.get("/metrics/").status_code == 401
+        # explicitly exempted for Prometheus (require_auth_for_metrics_endpoint: false); the API is not
+        assert anonymous.get("/metrics/").status_code == 200
+        assert anonymous.get("/v1/models").status_code == 401
 
     def scrape() -> str:
         response = client.get("/metrics/", follow_redirects=True)
@@ -79,6 +122,9 @@ def test_metrics_expose_request_metrics(client: httpx.Client, gateway: lb.Gatewa
         return response.text if ok else ""
 
     text = wait_until(scrape, timeout=10, interval=0.25, message="request metrics for every model never appeared")
+    # Spend in USD per model (the cost-per-hour panel: sum(increase(litellm_spend_metric_total[1h])))
+    for model in settings.bedrock_models:
+        assert metric_value(text, "litellm_spend_metric_total", requested_model=model.name) > 0, model.name
     for name in ("litellm_proxy_total_requests_metric_total", "litellm_request_total_latency_metric_bucket",
                  "litellm_overhead_latency_metric_bucket", "litellm_input_tokens_metric_total",
                  "litellm_output_tokens_metric_total", "litellm_deployment_success_responses_total"):

@@ -49,6 +49,7 @@ from tests.gateway.dev_gateway import all_models, bedrock_id, is_vllm, stub_for 
 from tests.gateway.dev_gateway import client, gateway, settings  # noqa: E402,F401 - fixtures
 from tests.gateway.stubs import wait_until  # noqa: E402
 from tools import gateway_bench as gb  # noqa: E402
+from components.settings.gateway import resolve_routing  # noqa: E402
 
 
 # ---------------------------------------------------------------- what the proxy is given
@@ -62,9 +63,10 @@ def test_only_addresses_change(gateway: lb.GatewayRun, settings) -> None:
     assert {m.name for m in settings.models} and {m.name for m in settings.bedrock_models}, "dev serves both kinds"
     assert original["general_settings"].pop("database_url") == "os.environ/DATABASE_URL"
     for before, after in zip(original["model_list"], running["model_list"], strict=True):
-        if is_vllm(settings, before["model_name"]):
-            assert ".svc.cluster.local" in before["litellm_params"]["api_base"]
-            assert after["litellm_params"]["api_base"] == gateway.vllm[before["model_name"]].api_base
+        if "api_base" in before["litellm_params"]:  # a model's own deployment or a group's self-hosted one
+            served = before["litellm_params"]["model"].removeprefix("hosted_vllm/")
+            assert is_vllm(settings, served) and ".svc.cluster.local" in before["litellm_params"]["api_base"]
+            assert after["litellm_params"]["api_base"] == gateway.vllm[served].api_base
             before["litellm_params"]["api_base"] = after["litellm_params"]["api_base"]
     assert running == original
     # The file the proxy loaded (the harness adds only settings the rendered file already has)
@@ -87,10 +89,12 @@ def test_only_addresses_change(gateway: lb.GatewayRun, settings) -> None:
 # ---------------------------------------------------------------- serving
 
 
-def test_models_lists_every_configured_model(client: httpx.Client, settings) -> None:
+def test_models_lists_every_configured_model_group_and_tier(client: httpx.Client, settings) -> None:
+    routing = resolve_routing(settings)
     response = client.get("/v1/models")
     assert response.status_code == 200, response.text
-    assert sorted(m["id"] for m in response.json()["data"]) == sorted(all_models(settings))
+    expected = all_models(settings) + [name for name, _, _ in routing.groups] + list(routing.aliases)
+    assert sorted(m["id"] for m in response.json()["data"]) == sorted(expected)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
@@ -149,25 +153,32 @@ def _cache_keys(gateway: lb.GatewayRun) -> set[bytes]:
     return {k for k in gateway.redis_client().keys("*") if re.fullmatch(pattern, k)}
 
 
-def test_identical_request_is_served_from_redis(client: httpx.Client, gateway: lb.GatewayRun, settings) -> None:
-    assert gateway.config["litellm_settings"]["cache"] is True
+def test_cache_is_opt_in_per_request(client: httpx.Client, gateway: lb.GatewayRun, settings) -> None:
+    """Private by default: identical requests both reach the backend (another user's answer is never
+    served, Regenerate is never replayed); a request that opts in with `cache: {"use-cache": true}`
+    is stored in Redis and the identical opted-in request is answered from it."""
+    params = gateway.config["litellm_settings"]
+    assert params["cache"] is True and params["cache_params"]["mode"] == "default_off"
     for model in (settings.models[0].name, settings.bedrock_models[0].name):
         stub = stub_for(gateway, settings, model)
-        prompt = unique_prompt("cache")
+        prompt = unique_prompt("private")
         keys_before, calls = _cache_keys(gateway), stub.call_count
+        first, second = chat(client, model, prompt), chat(client, model, prompt)
+        assert first.status == second.status == 200 and first.body["id"] != second.body["id"]
+        assert stub.call_count == calls + 2, f"{model}: a request without opt-in was answered from the cache"
+        time.sleep(0.5)
+        assert _cache_keys(gateway) == keys_before, f"{model}: a request without opt-in was stored"
 
-        first = chat(client, model, prompt)
+        prompt, calls = unique_prompt("opt-in"), stub.call_count
+        first = chat(client, model, prompt, cache={"use-cache": True})
         assert first.status == 200 and stub.call_count == calls + 1
         new = wait_until(lambda: _cache_keys(gateway) - keys_before, timeout=10, message="nothing cached in Redis")
         assert len(new) == 1
-
-        second = chat(client, model, prompt)
+        second = chat(client, model, prompt, cache={"use-cache": True})
         assert second.status == 200 and second.body["id"] == first.body["id"]
-        assert stub.call_count == calls + 1, f"{model}: the repeated request reached the backend"
-
-        third = chat(client, model, prompt, cache={"no-cache": True})
-        assert third.status == 200 and third.body["id"] != first.body["id"]
-        assert stub.call_count == calls + 2, f"{model}: cache no-cache must reach the backend"
+        assert stub.call_count == calls + 1, f"{model}: the opted-in repeat reached the backend"
+        third = chat(client, model, prompt)  # the same prompt without opt-in still goes to the model
+        assert third.status == 200 and third.body["id"] != first.body["id"] and stub.call_count == calls + 2
 
 
 # ---------------------------------------------------------------- the benchmark tool

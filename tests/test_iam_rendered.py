@@ -188,14 +188,21 @@ def test_ignore_pattern_is_scoped_to_ec2_trust(offline, services_dir) -> None:
 
 @pytest.mark.parametrize(
     "mutation",
-    ["renamed-action", "wildcard-resource"],
+    ["renamed-action", "wildcard-resource", "model-in-any-region-directly", "wildcard-model"],
 )
 def test_broken_rendered_policy_is_caught(offline, services_dir, mutation) -> None:
     run = offline["dev"]
     [(name, document, kind)] = [item for item in rendered_policies(run) if item[0].endswith("-bedrock-policy")]
     broken = copy.deepcopy(document)
     statement = broken["Statement"][0]
-    if mutation == "renamed-action":
+    model = broken["Statement"][1]  # the foundation model in any region, through its profile
+    if mutation == "model-in-any-region-directly":  # iam-validator's own checks accept both of these
+        model.pop("Condition")
+        expected = ("bedrock_invoke_scope", "overly_permissive")
+    elif mutation == "wildcard-model":
+        model["Resource"] = "arn:aws:bedrock:*::foundation-model/*"
+        expected = ("bedrock_invoke_scope", "overly_permissive")
+    elif mutation == "renamed-action":
         statement["Action"] = [a.replace("bedrock:InvokeModel", "bedrock:InvokeModelz", 1) if a == "bedrock:InvokeModel"
                                else a for a in statement["Action"]]
         expected = ("action_validation", "invalid_action")

@@ -154,11 +154,18 @@ def test_least_privilege_bedrock_policy_has_no_findings(services_dir):
 
 
 def test_global_inference_profile_policy_has_no_findings(services_dir):
-    """The region-less foundation-model ARN a global profile needs is a valid Bedrock resource."""
+    """A global profile: the model in any region (the region-less global model ARN included) only
+    through the profile; AWS's own global form (the region-less ARN listed) passes too."""
     model = BedrockModel(name="sonnet", model_id=f"global.{HAIKU}")
     policy = bedrock_invoke_policy([model], "us-east-1", ACCOUNT)
-    assert f"arn:aws:bedrock:::foundation-model/{HAIKU}" in policy["Statement"][0]["Resource"]
-    assert iv.validate_policy(policy, "identity", services_dir=services_dir) == []
+    profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/global.{HAIKU}"
+    assert policy["Statement"][1]["Resource"] == f"arn:aws:bedrock:*::foundation-model/{HAIKU}"
+    assert policy["Statement"][1]["Condition"] == {"ArnEquals": {"bedrock:InferenceProfileArn": profile}}
+    documented = json.loads(json.dumps(policy))
+    documented["Statement"][1]["Resource"] = [f"arn:aws:bedrock:::foundation-model/{HAIKU}",
+                                              f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}"]
+    found = iv.validate_policies([("ours", policy, "identity"), ("documented", documented, "identity")], services_dir)
+    assert found == {"ours": [], "documented": []}
 
 
 def test_bucket_scoped_s3_policy_has_no_findings(services_dir):

@@ -32,6 +32,7 @@ def test_evidence_rows_are_real_tags_with_a_source():
 
 
 def test_the_daemonset_runs_the_pinned_plugin(stack_run):
-    (daemonset,) = stack_run.of_type("kubernetes:apps/v1:DaemonSet")
+    (daemonset,) = [d for d in stack_run.of_type("kubernetes:apps/v1:DaemonSet")
+                    if d.inputs["metadata"]["name"] == "neuron-device-plugin"]
     (container,) = daemonset.inputs["spec"]["template"]["spec"]["containers"]
     assert container["image"] == images.NEURON_DEVICE_PLUGIN

@@ -38,7 +38,7 @@ def test_spot_and_idle_settings_flow_through(run_with):
     group = run.one(NODE_GROUP, "neuron").inputs
     assert group["capacityType"] == "SPOT"
     assert group["scalingConfig"] == {"minSize": 0, "maxSize": 3, "desiredSize": 0}
-    plugin = run.one("kubernetes:apps/v1:DaemonSet").inputs
+    plugin = run.one("kubernetes:apps/v1:DaemonSet", "device-plugin").inputs
     terms = plugin["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]
     values = terms["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"][0]["values"]
     assert values == ["trn1.2xlarge"]
@@ -46,7 +46,7 @@ def test_spot_and_idle_settings_flow_through(run_with):
 
 def test_device_plugin_daemonset(stack_run):
     settings = load_stack_settings(stack_run.stack).neuron
-    ds = stack_run.one("kubernetes:apps/v1:DaemonSet").inputs
+    ds = stack_run.one("kubernetes:apps/v1:DaemonSet", "device-plugin").inputs
     assert ds["metadata"]["namespace"] == "kube-system"
     pod = ds["spec"]["template"]["spec"]
     assert pod["priorityClassName"] == "system-node-critical"

@@ -19,7 +19,7 @@ def settings_with(instance_types: list[str], capacity_type: str):
         **BASE,
         "genai-platform:models": TWO_MODELS,
         "genai-platform:neuron": {"instanceTypes": instance_types, "capacityType": capacity_type,
-                                  "minSize": 0, "maxSize": 2, "desiredSize": 1},
+                                  "minSize": 0, "maxSize": 1, "desiredSize": 1},
     }, "Pulumi.test.yaml")
 
 
@@ -33,8 +33,9 @@ def test_capacity_fails_for_the_type_that_launches(types, capacity, launched, wh
     with pytest.raises(SettingsError) as err:
         settings_with(types, capacity)
     message = str(err.value)
-    assert "genai-platform:neuron.desiredSize = 1" in message
-    assert f"1 x {launched}" in message and why in message and "have 2" in message
+    # the autoscaler's maximum (maxReplicas x cores must fit maxSize nodes of the launched type)
+    assert "genai-platform:neuron.maxSize = 1" in message
+    assert f"on 2 x {launched}" in message and why in message
 
 
 def test_on_demand_with_the_large_type_first_passes():

@@ -1,6 +1,7 @@
-"""The Neuron group lives in one AZ: its model servers keep their compile cache on a zonal EBS volume
-(ReadWriteOnce), and a multi-AZ group scaling 0 -> 1 could start its node where the volume cannot
-attach ("volume node affinity conflict", the pod Pending for good)."""
+"""The Neuron group's AZs. With zonal EBS model caches (modelCache.kind ebs, ReadWriteOnce) it lives in
+one AZ: a multi-AZ group scaling 0 -> 1 could start its node where the volume cannot attach ("volume
+node affinity conflict", the pod Pending for good). With the shared EFS cache (the default) it spans
+every private subnet's AZ, unless neuron.availabilityZone pins one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from components.settings import SettingsError, parse_settings
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 SUBNET = "aws:ec2/subnet:Subnet"
 BASE = {"aws:region": "us-east-1", "genai-platform:hfToken": "hf_x"}
+# Zonal caches: one replica per model (its own ReadWriteOnce volume)
+EBS = {"genai-platform:modelCache": {"kind": "ebs"},
+       "genai-platform:models": [{"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct",
+                                  "slug": "llama3-2-1b", "maxReplicas": 1}]}
 
 
 def neuron_zones(run) -> set[str]:
@@ -20,13 +25,18 @@ def neuron_zones(run) -> set[str]:
     return {zone_of[i] for i in run.one(NODE_GROUP, "neuron").inputs["subnetIds"]}
 
 
-def test_each_stack_puts_the_neuron_group_in_its_first_zone(stack_run):
+def test_with_the_shared_cache_each_stack_spreads_the_neuron_group_over_every_zone(stack_run):
     private_zones = sorted(s.inputs["availabilityZone"] for s in stack_run.of_type(SUBNET) if "private" in s.name)
     assert len(private_zones) >= 2
-    assert neuron_zones(stack_run) == {private_zones[0]}
+    assert neuron_zones(stack_run) == set(private_zones)
+
+
+def test_zonal_caches_put_the_neuron_group_in_the_first_zone(run_with):
+    run = run_with("dev", EBS)
+    private_zones = sorted(s.inputs["availabilityZone"] for s in run.of_type(SUBNET) if "private" in s.name)
+    assert neuron_zones(run) == {private_zones[0]}
     # the system group still spans every AZ
-    system = stack_run.one(NODE_GROUP, "system").inputs["subnetIds"]
-    assert len(system) == len(private_zones)
+    assert len(run.one(NODE_GROUP, "system").inputs["subnetIds"]) == len(private_zones)
 
 
 def test_the_zone_is_chosen_in_settings(run_with):
@@ -66,7 +76,7 @@ def test_existing_subnets_are_grouped_by_their_zone(run_with):
         "genai-platform:neuron": {"availabilityZone": "us-east-1a"},
     })
     assert run.one(NODE_GROUP, "neuron").inputs["subnetIds"] == ["subnet-0bbbbbb0", "subnet-0cccccc0"]
-    default = run_with("dev", {"genai-platform:network": {**EXISTING, "existingPrivateSubnetIds": [
+    default = run_with("dev", {**EBS, "genai-platform:network": {**EXISTING, "existingPrivateSubnetIds": [
         "subnet-0aaaaaa1", "subnet-0bbbbbb2"]}})
     assert default.one(NODE_GROUP, "neuron").inputs["subnetIds"] == ["subnet-0aaaaaa1"]  # us-east-1b, the first
 

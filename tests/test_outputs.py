@@ -22,9 +22,9 @@ def test_every_credential_output_is_secret(stack_run):
 
 
 def test_namespace_restricted_and_default_deny(stack_run):
-    ns = stack_run.one("kubernetes:core/v1:Namespace").inputs["metadata"]
+    ns = stack_run.one("kubernetes:core/v1:Namespace", "namespace-ns").inputs["metadata"]
     assert ns["name"] == "genai"
     for mode in ("enforce", "audit", "warn"):
         assert ns["labels"][f"pod-security.kubernetes.io/{mode}"] == "restricted"
-    deny = stack_run.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny").inputs
+    deny = stack_run.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "namespace-default-deny").inputs
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}

@@ -19,7 +19,8 @@ ACCOUNT = "123456789012"
 ROLE = "aws:iam/role:Role"
 ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 ADDON = "aws:eks/addon:Addon"
-ADDON_NAMESPACE = "kube-system"  # where the EKS add-ons the program installs run
+ADDON_NAMESPACE = "kube-system"  # where the EKS add-ons the program installs run, except:
+ADDON_NAMESPACES = {"amazon-cloudwatch-observability": "amazon-cloudwatch"}  # its own namespace (CloudWatch docs)
 
 
 def _values(value) -> list[str]:
@@ -56,8 +57,8 @@ def associations(run) -> list[tuple[str, str, str, str]]:
     ]
     for addon in run.of_type(ADDON):
         for association in addon.inputs.get("podIdentityAssociations") or []:
-            found.append((association["roleArn"], addon.inputs["clusterName"], ADDON_NAMESPACE,
-                          association["serviceAccount"]))
+            namespace = ADDON_NAMESPACES.get(addon.inputs["addonName"], ADDON_NAMESPACE)
+            found.append((association["roleArn"], addon.inputs["clusterName"], namespace, association["serviceAccount"]))
     return found
 
 

@@ -60,6 +60,7 @@ def test_rules_are_real_pulumi_policy_objects(rules):
     assert stack_rules == {
         "node-group-template-imdsv2", "s3-public-access-block", "s3-encryption", "s3-versioning",
         "k8s-namespace-default-deny", "neuron-group-single-zone-for-zonal-volumes", "k8s-front-door-https-restricted",
+        "k8s-image-registry",  # sees the stack's own ECR repositories
     }
 
 

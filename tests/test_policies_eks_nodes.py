@@ -86,9 +86,9 @@ def test_public_endpoint_level_follows_the_stack_config(dev, dev_reported, stack
             if v.policy_name == "eks-public-endpoint-restricted"
         }
     assert levels == {"dev": {"advisory"}, "prod": {"mandatory"}}
-    # prod's private-only endpoint passes
+    # prod's endpoint, public only for the deploying runners' CIDR, passes
     prod_cluster = find(stack_runs["prod"].resources, CLUSTER)
-    assert prod_cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+    assert prod_cluster.inputs["vpcConfig"]["publicAccessCidrs"] and "0.0.0.0/0" not in prod_cluster.inputs["vpcConfig"]["publicAccessCidrs"]
     assert "eks-public-endpoint-restricted" not in rules_of(reported([prod_cluster]))
 
 

@@ -5,12 +5,31 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policy_cases import NODE_GROUP, assert_untouched, covers, find, only_new, set_in, variant
+from policy_cases import NODE_GROUP, assert_untouched, covers, find, only_new, reported, set_in, variant
+from tools.offline.engine import run_stack
 
 RULE = "neuron-group-single-zone-for-zonal-volumes"
 SUBNET = "aws:ec2/subnet:Subnet"
+
+
+# The rule is about zonal caches: these tests vary the dev stack run with ReadWriteOnce EBS caches
+# (the committed stacks use the shared EFS cache, whose group spans every AZ; see the last test).
+EBS = {"genai-platform:modelCache": {"kind": "ebs"},
+       "genai-platform:models": [{"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct",
+                                  "slug": "llama3-2-1b", "maxReplicas": 1}]}
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_stack("dev", overrides=EBS)
+
+
+@pytest.fixture(scope="module")
+def dev_reported(dev):
+    return reported(dev.resources)
 
 
 def private_subnets(dev) -> list:
@@ -58,3 +77,11 @@ def test_preview_resolves_the_subnets_through_dependencies(dev, dev_reported):
     assert only_new(dev_reported, records) == set()  # its one subnet: one AZ
     group.dependencies = sorted(own | {s.urn for s in private_subnets(dev)})
     assert (RULE, urn) in only_new(dev_reported, records)
+
+
+def test_the_shared_cache_lets_the_group_span_zones_with_many_replicas(stack_runs):
+    """The committed dev stack: EFS (ReadWriteMany) cache, several replicas, a multi-AZ Neuron group."""
+    shared = stack_runs["dev"]
+    group = find(shared.resources, NODE_GROUP, "neuron")
+    assert len(group.inputs["subnetIds"]) == len(private_subnets(shared)) >= 2
+    assert (RULE, group.urn) not in reported(shared.resources)

@@ -10,7 +10,7 @@ import pytest
 from preflight_cases import aws_env, moto_aws, stubs  # noqa: F401 - fixtures (the first two autouse)
 from preflight_cases import (
     EKS_CATALOG,
-    FM_ARN,
+    MOTO_ACCOUNT,
     NOW,
     PROFILE,
     aws,
@@ -24,40 +24,88 @@ from tools.preflight.eks import check_eks_version
 # --- 4. Bedrock (Stubber: moto lacks these Bedrock operations) -------------------------------
 
 
+HAIKU = PROFILE.split(".", 1)[1]
+US_ROUTES = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1")
+
+
+def profile_answer(profile_id: str, regions, model: str = HAIKU, status: str = "ACTIVE") -> dict:
+    """A GetInferenceProfile answer: one model ARN per destination region ("" = the global ARN)."""
+    return {
+        "inferenceProfileName": f"{profile_id.split('.')[0].upper()} {model}",
+        "inferenceProfileArn": f"arn:aws:bedrock:us-east-1:{MOTO_ACCOUNT}:inference-profile/{profile_id}",
+        "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model}"} for r in regions],
+        "inferenceProfileId": profile_id, "status": status, "type": "SYSTEM_DEFINED",
+    }
+
+
+def offered(*profile_ids: str) -> dict:
+    """A ListInferenceProfiles page."""
+    return {"inferenceProfileSummaries": [profile_answer(i, ["us-east-1"], i.split(".", 1)[1]) for i in profile_ids]}
+
+
 def test_bedrock_profile_and_foundation_model_pass(stubs):
-    """Bedrock stubbed with Stubber: moto has no GetInferenceProfile / GetFoundationModel."""
+    """Bedrock stubbed with Stubber: moto has no GetInferenceProfile / GetFoundationModel. The profile's
+    routes come from Bedrock (GetInferenceProfile's model ARNs), not from a table."""
+    clients = aws("us-west-1")
+    bedrock = stubs(clients, "bedrock")
+    bedrock.add_response("get_inference_profile", profile_answer(PROFILE, US_ROUTES), {"inferenceProfileIdentifier": PROFILE})
+    bedrock.add_response("get_foundation_model", {"modelDetails": {
+        "modelArn": "arn:aws:bedrock:us-west-1::foundation-model/amazon.nova-lite-v1:0",
+        "modelId": "amazon.nova-lite-v1:0", "modelLifecycle": {"status": "ACTIVE"},
+        "inferenceTypesSupported": ["ON_DEMAND", "INFERENCE_PROFILE"],
+    }}, {"modelIdentifier": "amazon.nova-lite-v1:0"})
+    results = check_bedrock_models(
+        make_target(region="us-west-1", bedrock_model_ids=[PROFILE, "amazon.nova-lite-v1:0"]), clients)
+    assert [r.passed for r in results] == [True, True], [r.line() for r in results]
+    assert results[0].detail.endswith("routes to ca-central-1, us-east-1, us-east-2, us-west-1, us-west-2")
+
+
+def test_bedrock_global_profile_reports_the_global_route(stubs):
+    clients = aws("sa-east-1")
+    profile = f"global.{HAIKU}"
+    stubs(clients, "bedrock").add_response("get_inference_profile", profile_answer(profile, ["sa-east-1", ""]),
+                                           {"inferenceProfileIdentifier": profile})
+    [result] = check_bedrock_models(make_target(region="sa-east-1", bedrock_model_ids=[profile]), clients)
+    assert result.passed and result.detail.endswith("routes to global, sa-east-1")
+
+
+def test_bedrock_unknown_profile_names_the_profiles_the_region_offers(stubs):
+    """Bedrock stubbed with Stubber: an eu. profile from us-west-1 is not found; the fix names the
+    profiles of the same model that ListInferenceProfiles returns there."""
+    clients = aws("us-west-1")
+    bad = f"eu.{HAIKU}"
+    bedrock = stubs(clients, "bedrock")
+    bedrock.add_client_error("get_inference_profile", "ResourceNotFoundException", "not found", 404,
+                             expected_params={"inferenceProfileIdentifier": bad})
+    bedrock.add_response("list_inference_profiles",
+                         offered(PROFILE, f"global.{HAIKU}", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+                         {"typeEquals": "SYSTEM_DEFINED"})
+    [result] = check_bedrock_models(make_target(region="us-west-1", bedrock_model_ids=[bad]), clients)
+    assert not result.passed and bad in result.name and "not found in us-west-1" in result.detail
+    assert result.fix == f"use global.{HAIKU} or {PROFILE} (the {HAIKU} profiles offered in us-west-1)"
+
+
+def test_bedrock_model_served_only_through_profiles_fails_naming_them(stubs):
+    """GetFoundationModel says INFERENCE_PROFILE only: a direct call would be refused with "Invocation
+    of model ID ... with on-demand throughput isn't supported"; the fix names the profiles."""
     clients = aws("us-east-1")
     bedrock = stubs(clients, "bedrock")
-    bedrock.add_response("get_inference_profile", {
-        "inferenceProfileName": "US Claude Haiku 4.5", "inferenceProfileArn": "arn:aws:bedrock:us-east-1:1:x",
-        "models": [{"modelArn": FM_ARN}], "inferenceProfileId": PROFILE, "status": "ACTIVE",
-        "type": "SYSTEM_DEFINED",
-    }, {"inferenceProfileIdentifier": PROFILE})
+    model = "amazon.nova-lite-v1:0"
     bedrock.add_response("get_foundation_model", {"modelDetails": {
-        "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
-        "modelId": "amazon.nova-lite-v1:0", "modelLifecycle": {"status": "ACTIVE"},
-    }}, {"modelIdentifier": "amazon.nova-lite-v1:0"})
-    results = check_bedrock_models(make_target(bedrock_model_ids=[PROFILE, "amazon.nova-lite-v1:0"]), clients)
-    assert [r.passed for r in results] == [True, True], [r.line() for r in results]
-
-
-def test_bedrock_unknown_profile_fails_naming_it(stubs):
-    """Bedrock stubbed with Stubber; an eu. profile from us-east-1 gets a geo hint."""
-    clients = aws("us-east-1")
-    bad = "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
-    stubs(clients, "bedrock").add_client_error(
-        "get_inference_profile", "ResourceNotFoundException", "not found", 404,
-        expected_params={"inferenceProfileIdentifier": bad})
-    [result] = check_bedrock_models(make_target(bedrock_model_ids=[bad]), clients)
-    assert not result.passed and bad in result.name and bad in result.detail
-    assert "list-inference-profiles" in result.fix and PROFILE in result.fix
+        "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model}", "modelId": model,
+        "modelLifecycle": {"status": "ACTIVE"}, "inferenceTypesSupported": ["INFERENCE_PROFILE"],
+    }}, {"modelIdentifier": model})
+    bedrock.add_response("list_inference_profiles", offered(f"us.{model}"), {"typeEquals": "SYSTEM_DEFINED"})
+    [result] = check_bedrock_models(make_target(bedrock_model_ids=[model]), clients)
+    assert not result.passed and "not served on demand" in result.detail
+    assert f"use us.{model}" in result.fix
 
 
 def test_bedrock_legacy_model_fails(stubs):
     """Bedrock stubbed with Stubber."""
     clients = aws("us-east-1")
     stubs(clients, "bedrock").add_response("get_foundation_model", {"modelDetails": {
-        "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2",
+        "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2",  # LEGACY before on-demand
         "modelId": "anthropic.claude-v2", "modelLifecycle": {"status": "LEGACY"},
     }})
     [result] = check_bedrock_models(make_target(bedrock_model_ids=["anthropic.claude-v2"]), clients)

@@ -141,3 +141,21 @@ def test_cli_aws_errors_exit_1_without_traceback(fake_settings_module, capsys, m
     captured = capsys.readouterr()
     assert "FAIL credentials: no usable AWS credentials" in captured.out
     assert "Traceback" not in captured.err + captured.out
+
+
+@pytest.mark.parametrize("egress_ip, code", [("52.95.110.9", 0), ("3.5.140.2", 1)])
+def test_cli_egress_ip_flag_checks_another_machine(fake_settings_module, stubs, capsys, egress_ip, code):
+    """`--egress-ip` replaces this machine's address, e.g. to vet a CI runner's before its first run."""
+
+    def make_clients(region):
+        clients = aws(region)
+        stub_all(clients, stubs)
+        return clients
+
+    assert main(["dev", "--egress-ip", egress_ip], make_clients=make_clients) == code
+    out = capsys.readouterr().out
+    if code:
+        assert f"FAIL api-endpoint: egress IP {egress_ip} is not in cluster.publicAccessCidrs" in out
+        assert f"'cluster.publicAccessCidrs[1]' {egress_ip}/32" in out
+    else:
+        assert f"PASS api-endpoint: egress IP {egress_ip} is in cluster.publicAccessCidrs[0]" in out

@@ -25,13 +25,16 @@ def test_target_from_settings_reads_the_settings_shape():
     settings = fake_settings(
         region="us-west-2", account_id="111122223333", az_count=2, availability_zones=["us-west-2b", "us-west-2d"],
         instance_types=["trn1.2xlarge"], max_size=3, capacity_type="spot",
-        model_ids=[PROFILE, "amazon.nova-lite-v1:0"],
+        model_ids=[PROFILE, "amazon.nova-lite-v1:0"], public_access_cidrs=["52.95.110.0/24", "54.240.0.0/16"],
+        deployer_in_vpc=True, private_access_cidrs=["10.20.0.0/20"], existing_vpc_id="vpc-0123456789abcdef0",
     )
     assert target_from_settings(settings) == PreflightTarget(
         region="us-west-2", availability_zones=["us-west-2b", "us-west-2d"], az_count=2,
         neuron_instance_types=["trn1.2xlarge"], neuron_max_size=3, neuron_capacity_type="SPOT",
         bedrock_model_ids=[PROFILE, "amazon.nova-lite-v1:0"], eks_version="1.35",
-        expected_account_id="111122223333",
+        expected_account_id="111122223333", cluster_name="genai-dev",
+        public_access_cidrs=("52.95.110.0/24", "54.240.0.0/16"), deployer_in_vpc=True,
+        private_access_cidrs=("10.20.0.0/20",), existing_vpc_id="vpc-0123456789abcdef0",
     )
 
 
@@ -64,7 +67,7 @@ def test_no_credentials_is_a_fail_with_a_fix_and_skips_the_rest(monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     results = run_checks(make_target(), Clients("us-east-1"))
-    assert names(results) == ["credentials", "neuron-capacity", "neuron-quota", "bedrock-models", "eks-version"]
+    assert names(results) == ["credentials", "api-endpoint", "neuron-capacity", "neuron-quota", "bedrock-models", "eks-version"]
     assert not any(r.passed for r in results)
     assert "AWS_PROFILE" in results[0].fix
     assert all("not run" in r.detail for r in results[1:])

@@ -97,13 +97,25 @@ def test_summary_exposure_lines(dev_preview, stack_runs):
     assert "Front door URL https://traces.genai-dev.example.com -> langfuse:" in text
     assert ("Helm release kube-system/aws-load-balancer-controller (chart aws-load-balancer-controller 3.5.0): its own "
             "objects (Deployment, webhook, RBAC, CRDs) are rendered by Helm at `pulumi up` and are not visible") in text
-    assert "EKS API endpoint genai-dev: public only from 203.0.113.0/24, and private inside the VPC" in text
+    assert ("EKS API endpoint genai-dev: public only from PLACEHOLDER-replace-with-your-egress-ip/32, and private "
+            "inside the VPC; WARNING: PLACEHOLDER-replace-with-your-egress-ip/32 is a placeholder, set the IP "
+            "`pulumi up` runs from before deploying: pulumi config set --path 'cluster.publicAccessCidrs[0]' "
+            "<your egress IP>/32") in text
     assert "Idling the Neuron group at 0 nodes saves" in text
 
 
-def test_prod_endpoint_is_private_only(stack_runs, project_dir):
+def test_prod_endpoint_is_open_only_to_the_ci_runners(stack_runs, project_dir):
     text = preview_of(stack_runs["prod"], project_dir).summary.text()
-    assert "EKS API endpoint genai-prod: private only" in text
+    assert "EKS API endpoint genai-prod: public only from PLACEHOLDER-replace-with-your-ci-runner-egress-ip/32" in text
+    assert "is a placeholder, set the IP `pulumi up` runs from before deploying" in text
+
+
+def test_private_only_endpoint_says_where_pulumi_up_must_run(run_with, project_dir):
+    run = run_with("dev", {"genai-platform:cluster": {"publicAccessCidrs": []}})
+    text = preview_of(run, project_dir).summary.text()
+    assert "EKS API endpoint genai-dev: private only: reachable from inside the VPC" in text
+    assert "`pulumi up` must run there too (cluster.deployerInVpc, checked by preflight)" in text
+    assert "WARNING" not in text
 
 
 def test_load_balancer_services_are_listed():
@@ -136,7 +148,9 @@ def test_artifacts_written_and_nothing_else(out_dir, stack_runs):
     manifests = {f for f in files if f.startswith("manifests/")}
     iam = {f for f in files if f.startswith("iam/")}
     config = {f for f in files if f.startswith("config/")}
-    assert files == {"resources.json", "cost.json", "summary.md", "policy.json"} | manifests | iam | config
+    rules = {f"rules/{r.inputs['metadata']['namespace']}-{r.inputs['metadata']['name']}.yaml"
+             for r in run.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")}
+    assert files == {"resources.json", "cost.json", "summary.md", "policy.json"} | manifests | iam | config | rules
     assert len(manifests) == len(run.kubernetes_objects())
     documents = sum(1 for r in run.resources if r.type in POLICY_TYPES
                     for key in ("assumeRolePolicy", "policy") if r.inputs.get(key))

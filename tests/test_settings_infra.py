@@ -23,6 +23,10 @@ def test_aws_owned_arns_use_the_region_partition(region, partition):
         "genai-platform:cluster": {"adminPrincipals": [f"arn:{partition}:iam::123456789012:role/platform-admin"]},
         # The load balancer controller publishes no GovCloud policy (components/front_door/files)
         **({"genai-platform:frontDoor": {"enabled": False}} if partition == "aws-us-gov" else {}),
+        "genai-platform:bedrockModels": [],  # China has no default Claude profiles
+        # without Bedrock a model cannot scale to zero (nothing to fall back to while it is cold)
+        "genai-platform:models": [{"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct",
+                                   "minReplicas": 1, "maxReplicas": 2}],
     })
     attached = [r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
     entries = run.one("eks:index:Cluster").inputs["accessEntries"].values()
@@ -36,7 +40,8 @@ def test_aws_owned_arns_use_the_region_partition(region, partition):
 
 def test_program_installs_exactly_the_addons_that_may_be_pinned(stack_run):
     installed = {a.inputs["addonName"] for a in stack_run.of_type("aws:eks/addon:Addon")}
-    assert installed == set(catalog.EKS_ADDONS)
+    # plus the metrics stack's container-logs add-on (EKS's default version; not in cluster.addonVersions)
+    assert installed == set(catalog.EKS_ADDONS) | {"amazon-cloudwatch-observability"}
 
 
 def test_valid_infra_values_are_accepted():
@@ -50,7 +55,7 @@ def test_valid_infra_values_are_accepted():
             "existingPublicSubnetIds": ["subnet-89abcdef"],
         },
         "genai-platform:cluster": {
-            "publicAccessCidrs": ["10.0.0.0/8", "203.0.113.7/32"],
+            "publicAccessCidrs": ["52.0.0.0/8", "81.2.69.7/32"],
             "adminPrincipals": ["arn:aws-us-gov:iam::123456789012:role/admin"],
             "logTypes": ["audit"],
             "addonVersions": {"vpc-cni": "v1.19.0-eksbuild.1", "aws-ebs-csi-driver": "v1.40.0-eksbuild.1"},

@@ -22,7 +22,7 @@ from components.settings.keys import closest_key
 from tools.offline.engine import run_stack
 
 BASE = {"aws:region": "us-east-1", "genai-platform:hfToken": "hf_x"}
-LLAMA = {"hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "replicas": 0}
+LLAMA = {"hfModelId": "meta-llama/Llama-3.2-1B-Instruct", "minReplicas": 0}
 TOKEN = "hf_RealLookingToken0123456789abcdef"
 SECURE_TOKEN = "genai-platform:hfToken:\n    secure: v1:AAAAencrypted\n"
 
@@ -255,9 +255,9 @@ def test_unquoted_version_stops_the_program_under_the_engine(tmp_path):
     ("  genai-platform:cluster:\n    addonVersions:\n      vpc-cni: 1.20\n",
      'genai-platform:cluster.addonVersions["vpc-cni"]', 'write vpc-cni: "1.20"',
      """pulumi config set --path 'cluster.addonVersions["vpc-cni"]' 1.20"""),
-    ("  genai-platform:agentServer:\n    env:\n      PORT: 8080\n",
-     "genai-platform:agentServer.env.PORT", 'write PORT: "8080"',
-     "pulumi config set --path 'agentServer.env.PORT' --type string 8080"),
+    ("  genai-platform:cluster:\n    addonVersions:\n      coredns: 120\n",
+     'genai-platform:cluster.addonVersions.coredns', 'write coredns: "120"',
+     "pulumi config set --path 'cluster.addonVersions.coredns' --type string 120"),
 ], ids=["float-in-a-version-map", "integer-in-a-string-map"])
 def test_numbers_in_string_settings_say_to_quote_them(tmp_path, body, key, hint, fix):
     stack_file(tmp_path, SECURE_TOKEN + body)

@@ -6,20 +6,32 @@ import json
 import re
 
 from components.settings import load_stack_settings
-from rendered import containers, env, gateway_config, workloads
+from components.settings.gateway import resolve_routing
+from rendered import containers, env, gateway_config, secret_data, workloads
 
 
 def test_gateway_lists_every_model_and_vllm_bases_point_at_services(stack_run):
     settings = load_stack_settings(stack_run.stack)
+    routing = resolve_routing(settings)
     config = gateway_config(stack_run)
-    listed = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
-    assert set(listed) == {m.name for m in settings.models} | {m.name for m in settings.bedrock_models}
+    deployments: dict[str, list[dict]] = {}
+    for m in config["model_list"]:
+        deployments.setdefault(m["model_name"], []).append(m["litellm_params"])
+    groups = {name for name, _, _ in routing.groups}
+    assert set(deployments) == {m.name for m in settings.models} | {m.name for m in settings.bedrock_models} | groups
     for model in settings.bedrock_models:
-        assert listed[model.name] == {"model": f"bedrock/{model.model_id}", "aws_region_name": settings.region}
+        assert deployments[model.name] == [{"model": f"bedrock/{model.model_id}", "aws_region_name": settings.region}]
     for model in settings.models:
-        assert listed[model.name]["model"] == f"hosted_vllm/{model.name}"
-        assert listed[model.name]["api_base"] == f"http://{model.service_name}.genai.svc.cluster.local:8000/v1"
+        [params] = deployments[model.name]
+        assert params["model"] == f"hosted_vllm/{model.name}"
+        assert params["api_base"] == f"http://{model.service_name}.genai.svc.cluster.local:8000/v1"
     assert config["router_settings"]["fallbacks"] == [{m.name: [settings.fallback_for(m)]} for m in settings.models]
+    # Each group: its Bedrock model first, the self-hosted model next (served when over budget)
+    bedrock_ids = {m.name: m.model_id for m in settings.bedrock_models}
+    for name, bedrock, hosted in routing.groups:
+        first, second = sorted(deployments[name], key=lambda p: p["order"])
+        assert (first["model"], first["order"]) == (f"bedrock/{bedrock_ids[bedrock]}", 1)
+        assert (second["model"], second["order"]) == (f"hosted_vllm/{hosted}", 2)
 
 
 def test_gateway_features_and_no_inline_secrets(stack_run):
@@ -55,23 +67,36 @@ def test_langfuse_keys_litellm_reads_are_the_ones_langfuse_initialises(stack_run
         assert worker[key] == web[key], key
 
 
-def test_open_webui_and_agent_server_use_gateway_keys(stack_run):
+def test_open_webui_and_agent_server_use_their_own_gateway_keys(stack_run):
+    """Each client holds its own LiteLLM key, the one the key Job registers for it; neither holds
+    the master key (it is only in the gateway's env and the key Job's)."""
     webui, agent, litellm = env(stack_run, "open-webui"), env(stack_run, "custom-server"), env(stack_run, "litellm")
+    master = litellm["LITELLM_MASTER_KEY"]
     urls = webui["OPENAI_API_BASE_URLS"].split(";")
     keys = webui["OPENAI_API_KEYS"].split(";")
-    assert urls == ["http://litellm.genai.svc.cluster.local:4000/v1", "http://custom-server.genai.svc.cluster.local:5000"]
-    assert keys[0] == litellm["LITELLM_MASTER_KEY"]
-    assert keys[1] == agent["PIPELINES_API_KEY"] and keys[1] != "0p3n-w3bu!"
-    assert agent["LITELLM_API_KEY"] == litellm["LITELLM_MASTER_KEY"]
-    assert agent["LITELLM_BASE_URL"] == "http://litellm.genai.svc.cluster.local:4000/v1"
+    # Open WebUI appends /models and /chat/completions; the agent server serves them under /v1
+    assert urls == ["http://litellm.genai.svc.cluster.local:4000/v1", "http://custom-server.genai.svc.cluster.local:5000/v1"]
+    registered = secret_data(stack_run, "litellm-keys-clients")
+    assert keys[0] == registered["open-webui"] and agent["LITELLM_API_KEY"] == registered["custom-server"]
+    assert keys[0] != agent["LITELLM_API_KEY"]
+    assert all(k.startswith("sk-") and len(k) >= 16 for k in registered.values())  # LiteLLM's custom-key rules
+    assert keys[1] == agent["AGENT_SERVER_API_KEY"] and len(keys[1]) >= 32
+    # agent_server/config.py: LiteLLM's base URL without /v1
+    assert agent["LITELLM_BASE_URL"] == "http://litellm.genai.svc.cluster.local:4000"
+    for app in ("open-webui", "custom-server"):
+        assert master not in env(stack_run, app).values(), app
+        assert master not in json.dumps(env(stack_run, app)), app
+    holders = {r.inputs["metadata"]["name"] for r in stack_run.kubernetes_objects()
+               if r.type.endswith(":Secret") and master in json.dumps(r.inputs.get("stringData") or {})}
+    assert holders == {"litellm-credentials"}
 
 
 def test_database_urls_use_each_apps_own_role(stack_run):
     pg = env(stack_run, "postgres")
     for app, var in (("langfuse", "LANGFUSE_DB_PASSWORD"), ("litellm", "LITELLM_DB_PASSWORD"),
-                     ("open-webui", "OPENWEBUI_DB_PASSWORD")):
+                     ("open-webui", "OPENWEBUI_DB_PASSWORD"), ("custom-server", "AGENTSERVER_DB_PASSWORD")):
         url = env(stack_run, app)["DATABASE_URL"]
-        role = "openwebui" if app == "open-webui" else app
+        role = {"open-webui": "openwebui", "custom-server": "agentserver"}.get(app, app)
         assert url == f"postgresql://{role}:{pg[var]}@postgres.genai.svc.cluster.local:5432/{role}"
 
 
@@ -97,7 +122,8 @@ def test_credentials_generated_and_data_bound_ones_protected(stack_run):
     # protect is a resource option: the engine records it from the registration request
     for name in protected_names:
         (record,) = [r for r in randoms if r.name.endswith(name)]
-        assert record.protect, name
+        # protected while the stack retains its data (genai-platform:retainData, tests/test_teardown.py)
+        assert record.protect == load_stack_settings(stack_run.stack).retain_data, name
     (master,) = [r for r in randoms if r.name.endswith("litellm-master-key")]
     assert not master.protect
 
@@ -108,12 +134,23 @@ def test_secret_outputs(stack_run):
     assert stack_run.outputs["access"]["langfuse"]["portForward"] == "kubectl port-forward -n genai svc/langfuse 3001:3000"
 
 
-def test_router_shares_state_in_redis_only_when_the_strategy_needs_it(stack_runs, run_with):
-    assert "redis_host" not in gateway_config(stack_runs["dev"])["router_settings"]
-    run = run_with("dev", {"genai-platform:gateway": {"routingStrategy": "usage-based-routing-v2"}})
+def test_router_shares_state_in_redis_only_when_something_counts_across_replicas(stack_runs, run_with):
+    """Budgets, rate limits and usage-aware strategies count in Redis; otherwise no Redis round trips."""
+    shared = ("os.environ/REDIS_HOST", "os.environ/REDIS_PASSWORD")
+    dev = gateway_config(stack_runs["dev"])["router_settings"]
+    assert dev["provider_budget_config"] == {"bedrock": {"budget_limit": 10.0, "time_period": "1h"}}
+    assert (dev["redis_host"], dev["redis_password"]) == shared
+    plain = gateway_config(run_with("dev", {"genai-platform:gateway": {"economy": None}}))["router_settings"]
+    assert "redis_host" not in plain and "provider_budget_config" not in plain
+    assert "optional_pre_call_checks" not in plain
+    run = run_with("dev", {"genai-platform:gateway": {"routingStrategy": "usage-based-routing-v2", "economy": None}})
     router = gateway_config(run)["router_settings"]
     assert router["routing_strategy"] == "usage-based-routing-v2"
-    assert (router["redis_host"], router["redis_password"]) == ("os.environ/REDIS_HOST", "os.environ/REDIS_PASSWORD")
+    assert (router["redis_host"], router["redis_password"]) == shared
+    limited = run_with("dev", {"genai-platform:gateway": {"economy": None, "bedrockRpm": 100}})
+    router = gateway_config(limited)["router_settings"]
+    assert router["optional_pre_call_checks"] == ["enforce_model_rate_limits"]
+    assert (router["redis_host"], router["redis_password"]) == shared
 
 
 def test_clickhouse_user_password_is_the_one_langfuse_uses(stack_run):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 import pulumi
 
@@ -25,12 +25,20 @@ class AppContext:
     provider: pulumi.ProviderResource
     credentials: Credentials
     account_id: pulumi.Input[str]
+    pod_identities: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Service account -> the Pod Identity association made for it outside the apps (Bedrock)."""
     front_door: Optional[FrontDoorPlan] = None
     """The front door (URLs, ALB sources, SSO client), or None when it is off."""
 
     def opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
         """Options for a Kubernetes child of `parent`."""
         return pulumi.ResourceOptions(parent=parent, provider=self.provider)
+
+    def pod_identity_of(self, service_account: str) -> list[pulumi.Resource]:
+        """What a workload running as `service_account` must start after: EKS injects Pod Identity
+        credentials only into pods created once the association exists."""
+        association = self.pod_identities.get(service_account)
+        return [association] if association is not None else []
 
     def alb_sources(self, app: str) -> list[str]:
         """The ALB subnets' CIDRs when `app` is behind the front door (its NetworkPolicy admits them)."""

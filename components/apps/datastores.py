@@ -23,7 +23,7 @@ from components.k8s.workload import Workload
 from components.settings.apps import Resources
 
 POSTGRES_PORT, CLICKHOUSE_HTTP, CLICKHOUSE_NATIVE, REDIS_PORT = 5432, 8123, 9000, 6379
-POSTGRES_CLIENTS = ("langfuse", "langfuse-worker", "litellm", "open-webui")
+POSTGRES_CLIENTS = ("langfuse", "langfuse-worker", "litellm", "open-webui", "custom-server")
 CLICKHOUSE_CLIENTS = ("langfuse", "langfuse-worker")
 LANGFUSE_REDIS_CLIENTS = ("langfuse", "langfuse-worker")
 CACHE_REDIS_CLIENTS = ("litellm", "open-webui")
@@ -73,7 +73,7 @@ class DataStores(pulumi.ComponentResource):
 
     def __init__(self, name: str, ctx: AppContext, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:apps:DataStores", name, {}, opts)
-        creds, stores = ctx.credentials, ctx.settings.data_stores
+        creds, stores, retention = ctx.credentials, ctx.settings.data_stores, ctx.settings.retention
         k8s_opts = ctx.opts(self)
 
         # Define PostgreSQL: superuser plus one role and database per app, created on first start
@@ -105,7 +105,7 @@ class DataStores(pulumi.ComponentResource):
             run_as_user=999,
             allow_from=[Edge(c, POSTGRES_PORT) for c in POSTGRES_CLIENTS],
             termination_grace_seconds=60,
-        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self), retention=retention)
 
         # Define ClickHouse: single node, the langfuse user's password from the environment
         ch_secret = k8s_secret("clickhouse-credentials", ctx.namespace, {"password": creds.clickhouse_password}, k8s_opts)
@@ -134,14 +134,14 @@ class DataStores(pulumi.ComponentResource):
             scratch_paths={"logs": "/var/log/clickhouse-server", "tmp": "/tmp"},
             run_as_user=101,
             allow_from=[Edge(c, port) for c in CLICKHOUSE_CLIENTS for port in (CLICKHOUSE_HTTP, CLICKHOUSE_NATIVE)],
-        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self), retention=retention)
 
         # Define the two Redis instances: queues that never evict, and an evicting cache
         lf_redis = k8s_secret("langfuse-redis-credentials", ctx.namespace, {"password": creds.langfuse_redis_password}, k8s_opts)
         cache = k8s_secret("cache-redis-credentials", ctx.namespace, {"password": creds.cache_redis_password}, k8s_opts)
         Workload(redis_spec("langfuse-redis", stores.redis_image, lf_redis.metadata.name, LANGFUSE_REDIS_CLIENTS,
                             eviction="noeviction", max_memory="384mb", persistent_gib=stores.redis_gib),
-                 ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+                 ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self), retention=retention)
         # Open WebUI uses the cache only with several replicas (websockets, config sync): no
         # ingress opening for a client that never connects
         cache_clients = tuple(c for c in CACHE_REDIS_CLIENTS if c != "open-webui" or ctx.settings.open_webui.replicas > 1)

@@ -28,9 +28,11 @@ class Gateway(pulumi.ComponentResource):
     and an HPA."""
 
     master_key: pulumi.Output[str]
-    """The master key (secret)."""
+    """The master key (secret): administrators only, never given to a client."""
     url: str
     """In-cluster OpenAI-compatible base URL."""
+    credentials_secret: pulumi.Output[str]
+    """The Secret holding the master key (read by the gateway and the key Job only)."""
 
     def __init__(self, name: str, ctx: AppContext, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("genai:apps:Gateway", name, {}, opts)
@@ -94,8 +96,10 @@ class Gateway(pulumi.ComponentResource):
             # start-up migrations run offline as a non-root user (LiteLLM v1.90.6 release notes)
             run_as_user=65532,
             service_account="litellm",
-            allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT)],
+            depends_on=ctx.pod_identity_of("litellm"),
+            allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT), Edge("litellm-keys", PORT)],
             allow_from_cidrs=ctx.alb_sources(NAME),  # the front door's api host, when configured
+            metrics_port=PORT,
             egress_to=[Edge("postgres", POSTGRES_PORT), Edge("cache-redis", REDIS_PORT),
                        Edge("langfuse", LANGFUSE_WEB_PORT)]
             + [Edge(m.service_name, VLLM_PORT) for m in settings.models],
@@ -103,6 +107,7 @@ class Gateway(pulumi.ComponentResource):
             egress_aws_identity=True,
         ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
 
+        self.workload = workload
         if autoscaling:
             HorizontalPodAutoscaler(
                 f"{NAME}-hpa",
@@ -121,4 +126,5 @@ class Gateway(pulumi.ComponentResource):
             )
         self.master_key = pulumi.Output.secret(creds.litellm_master_key)
         self.url = ctx.service_url(NAME, PORT, path="/v1")
+        self.credentials_secret = ref
         self.register_outputs({"master_key": self.master_key})

@@ -43,8 +43,8 @@ class Langfuse(pulumi.ComponentResource):
 
         # Event upload bucket and the role web and worker use for it (no static keys)
         bucket = PrivateBucket(f"{name}-events", parent=self, expire_prefix=EVENT_PREFIX,
-                               expire_days=lf.event_retention_days, tags=tags)
-        PodIdentityRole(
+                               expire_days=lf.event_retention_days, tags=tags, retention=settings.retention)
+        storage = PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=bucket.access_policy(),
             service_accounts=[(ns, WEB), (ns, WORKER)],
@@ -120,12 +120,13 @@ class Langfuse(pulumi.ComponentResource):
             read_only_root=False,
             scratch_paths={"tmp": "/tmp"},
             run_as_user=1001,
-            allow_from=[Edge("litellm", WEB_PORT)],
+            allow_from=[Edge("litellm", WEB_PORT), Edge("custom-server", WEB_PORT)],  # traces, metrics API
             allow_users=True,
             allow_from_cidrs=ctx.alb_sources(WEB),
             egress_to=stores,
             egress_https=True,
             egress_aws_identity=True,
+            depends_on=storage.associations,  # credentials only reach pods created after them
         ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
 
         # Worker: ingestion queue processing into ClickHouse and S3
@@ -143,6 +144,7 @@ class Langfuse(pulumi.ComponentResource):
             egress_to=stores,
             egress_https=True,
             egress_aws_identity=True,
+            depends_on=storage.associations,  # credentials only reach pods created after them
         ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
 
         self.admin_password = pulumi.Output.secret(creds.langfuse_admin_password)

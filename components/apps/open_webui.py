@@ -8,6 +8,7 @@ import pulumi
 
 from components.apps.context import AppContext
 from components.apps.datastores import POSTGRES_PORT, REDIS_PORT, database_url
+from components.apps.gateway_config import SESSION_HEADER
 from components.front_door.app_auth import open_webui_auth
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, Volume, WorkloadSpec
@@ -19,6 +20,14 @@ from components.storage_bucket import PrivateBucket
 NAME = "open-webui"
 CONTAINER_PORT, SERVICE_PORT = 8080, 80
 DATA = "/app/backend/data"
+
+
+def session_header_config() -> str:
+    """OPENAI_API_CONFIGS: connection 0 (the gateway) sends `X-LiteLLM-Session-Id: {{CHAT_ID}}`.
+    The braces are JSON \\u escapes (Open WebUI decodes them): manifest scanners such as
+    Checkov take a literal `{{` for a Helm template and skip the whole file."""
+    template = "".join(f"\\u{ord(c):04x}" if c in "{}" else c for c in "{{CHAT_ID}}")
+    return '{"0": {"headers": {"%s": "%s"}}}' % (SESSION_HEADER, template)
 
 
 class OpenWebUI(pulumi.ComponentResource):
@@ -34,8 +43,8 @@ class OpenWebUI(pulumi.ComponentResource):
         webui = settings.open_webui
         several = webui.replicas > 1
 
-        uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags)
-        PodIdentityRole(
+        uploads = PrivateBucket(f"{name}-uploads", parent=self, tags=tags, retention=settings.retention)
+        storage = PodIdentityRole(
             f"{name}-s3", parent=self, cluster_name=cluster_name, tags=tags, account_id=ctx.account_id,
             policy=uploads.access_policy(),
             service_accounts=[(ns, NAME)],
@@ -49,7 +58,8 @@ class OpenWebUI(pulumi.ComponentResource):
             **auth.secrets,
             "secret-key": creds.open_webui_secret_key,
             "database-url": database_url("openwebui", creds.database_passwords["openwebui"], ns),
-            # Paired by position with OPENAI_API_BASE_URLS: the gateway, then the agent server
+            # Paired by position with OPENAI_API_BASE_URLS: Open WebUI's own gateway key (never the
+            # master key), then the agent server's API key
             "openai-api-keys": pulumi.Output.concat(gateway_key, ";", agent_key),
             "redis-url": redis_url,
         }, ctx.opts(self))
@@ -61,6 +71,11 @@ class OpenWebUI(pulumi.ComponentResource):
             "ENABLE_OPENAI_API": "True",
             "ENABLE_PERSISTENT_CONFIG": "False",
             "ENABLE_FORWARD_USER_INFO_HEADERS": "True",
+            # The gateway connection (index 0) also sends the chat id as LiteLLM's session header,
+            # so each chat is one Langfuse session (Open WebUI 0.12.4 fills {{CHAT_ID}} in a
+            # connection's headers: open_webui/utils/headers.py parse_custom_headers)
+            "OPENAI_API_CONFIGS": session_header_config(),
+            # ENABLE_SIGNUP comes with the public URL and SSO below (auth.env)
             "DEFAULT_USER_ROLE": webui.default_user_role,
             "VECTOR_DB": "pgvector",
             "STORAGE_PROVIDER": "s3",
@@ -112,5 +127,6 @@ class OpenWebUI(pulumi.ComponentResource):
             # Embedding models and web content are fetched over HTTPS; S3 through Pod Identity
             egress_https=True,
             egress_aws_identity=True,
-        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
+            depends_on=storage.associations,  # credentials only reach pods created after them
+        ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self), retention=settings.retention)
         self.register_outputs({})

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
-from components.k8s.spec import APP_LABEL, USERS_NAMESPACE_LABEL, WorkloadSpec
+from components.k8s.spec import APP_LABEL, PROMETHEUS_PEER, USERS_NAMESPACE_LABEL, WorkloadSpec
 
 DNS_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -37,6 +37,8 @@ def ingress_rules(spec: WorkloadSpec) -> list[dict[str, Any]]:
             "from": [{"ipBlock": {"cidr": cidr}} for cidr in spec.allow_from_cidrs],
             "ports": [_tcp(p.container_port) for p in spec.ports],
         })
+    if spec.metrics_port is not None:
+        rules.append({"from": [PROMETHEUS_PEER], "ports": [_tcp(spec.metrics_port)]})
     if spec.allow_users:
         rules.append(
             {

@@ -14,6 +14,11 @@ PART_OF = {"app.kubernetes.io/part-of": "genai-platform"}
 # "Users": pods in namespaces labelled this way (an ingress controller) may reach the UIs.
 # kubectl port-forward goes through the kubelet and needs no NetworkPolicy edge.
 USERS_NAMESPACE_LABEL = {"genai-platform/user-ingress": "true"}
+# Prometheus (kube-prometheus-stack in `monitoring`): the only caller of a workload's metrics port
+PROMETHEUS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class Volume:
     mount_path: str
     size_gib: int
     sub_path: Optional[str] = None
+    claim: Optional[pulumi.Input[str]] = None
+    """An existing (shared, ReadWriteMany) claim to mount instead of a new ReadWriteOnce one."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ class WorkloadSpec:
     allow_users: bool = False
     allow_from_cidrs: list[pulumi.Input[str]] = field(default_factory=list)
     """Addresses outside the cluster (the front door ALB's subnets) that may reach every port."""
+    metrics_port: Optional[int] = None
+    """The container port Prometheus scrapes (/metrics), if any."""
     egress_to: list[Edge] = field(default_factory=list)
     egress_https: bool = False
     egress_aws_identity: bool = False

@@ -17,6 +17,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudget
 from components.k8s.network import network_policy
 from components.k8s.quantity import cpu_millis
 from components.k8s.spec import APP_LABEL, PART_OF, Probe, WorkloadSpec
+from components.retention import DataRetention
 from components.settings.apps import Resources
 
 
@@ -82,9 +83,13 @@ class Workload(pulumi.ComponentResource):
         namespace: pulumi.Input[str],
         provider: pulumi.ProviderResource,
         opts: Optional[pulumi.ResourceOptions] = None,
+        retention: Optional[DataRetention] = None,
     ) -> None:
         super().__init__("genai:k8s:Workload", spec.name, {}, opts)
+        if spec.volumes and retention is None:
+            raise ValueError(f"workload {spec.name} has volumes: pass retention=settings.retention")
         self.spec = spec
+        self.retention = retention
         self.namespace = namespace
         self._opts = pulumi.ResourceOptions(parent=self, provider=provider)
         labels = {APP_LABEL: spec.name, "app.kubernetes.io/component": spec.component, **PART_OF}
@@ -148,10 +153,11 @@ class Workload(pulumi.ComponentResource):
                     "storageClassName": "gp3",
                     "resources": {"requests": {"storage": f"{v.size_gib}Gi"}},
                 },
-                # Stateful data must survive a config mistake: never delete a claim implicitly
-                opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(protect=True)),
+                # Retained data survives a config mistake: a destroy or replacement stops at the claim
+                opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(protect=self.retention.protect)),
             )
             for v in self.spec.volumes
+            if v.claim is None
         ]
 
     def _pod_template(self, account: pulumi.Input[str], claims: list[PersistentVolumeClaim]) -> dict[str, Any]:
@@ -164,10 +170,13 @@ class Workload(pulumi.ComponentResource):
         ]
         mounts: list[dict[str, Any]] = []
         volumes: list[dict[str, Any]] = []
-        for i, v in enumerate(spec.volumes):
+        own_claims = iter(claims)
+        for v in spec.volumes:
             mounts.append({"name": v.name, "mountPath": v.mount_path, **({"subPath": v.sub_path} if v.sub_path else {})})
-            if claims:
-                volumes.append({"name": v.name, "persistentVolumeClaim": {"claimName": claims[i].metadata.name}})
+            if v.claim is not None:
+                volumes.append({"name": v.name, "persistentVolumeClaim": {"claimName": v.claim}})
+            elif claims:
+                volumes.append({"name": v.name, "persistentVolumeClaim": {"claimName": next(own_claims).metadata.name}})
         for f in spec.files:
             mounts.append(
                 {"name": f.name, "mountPath": f.mount_path, "readOnly": True, **({"subPath": f.sub_path} if f.sub_path else {})}
@@ -236,7 +245,8 @@ class Workload(pulumi.ComponentResource):
         if spec.replicas is not None:
             out["replicas"] = spec.replicas
         # A ReadWriteOnce volume cannot attach to two nodes during a rolling update
-        strategy = spec.strategy or ("Recreate" if spec.volumes else "RollingUpdate")
+        single_node = any(v.claim is None for v in spec.volumes)
+        strategy = spec.strategy or ("Recreate" if single_node else "RollingUpdate")
         out["strategy"] = {"type": strategy}
         return out
 
@@ -248,7 +258,7 @@ class Workload(pulumi.ComponentResource):
             "selector": {"matchLabels": self.selector},
             "template": pod,
             "podManagementPolicy": "OrderedReady",
-            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+            **({"persistentVolumeClaimRetentionPolicy": self.retention.claim_retention} if spec.volumes else {}),
             "volumeClaimTemplates": [
                 {
                     "metadata": {"name": v.name, "labels": self.labels},

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from components import images
 from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.errors import bad_value
+from components.settings.gateway import EconomySettings, GatewayClients, ModelGroup
 from components.settings.infra import Section
 
 _IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
@@ -90,9 +91,23 @@ class SelfHostedModel(Section):
     max_model_len: int = Field(default=2048, ge=128, le=131072)  # Llama 3.x context: 128k tokens
     max_num_seqs: int = Field(default=4, ge=1, le=256)
     block_size: int = Field(default=32, ge=8, le=4096)
-    replicas: int = Field(default=1, ge=0)
-    cache_gib: int = Field(default=50, ge=10, le=16384)  # the largest gp3 volume is 16 TiB
+    # Replicas: KEDA scales between these on the queue depth; minReplicas 0 lets an idle model
+    # scale to zero (the gateway falls back to Bedrock while it is cold)
+    min_replicas: int = Field(default=1, ge=0, le=100)
+    max_replicas: int = Field(default=1, ge=1, le=100)
+    # Waiting requests (vllm:num_requests_waiting) per replica before KEDA adds one
+    target_waiting_requests: int = Field(default=2, ge=1, le=1000)
+    # With minReplicas 0: scale to zero after this long without traffic (KEDA cooldownPeriod)
+    idle_minutes: int = Field(default=15, ge=1, le=1440)
+    # The model's cache: its gp3 volume with modelCache.kind ebs (the largest is 16 TiB); on the shared
+    # EFS cache what it is expected to store (the cost estimate prices that much)
+    cache_gib: int = Field(default=50, ge=10, le=16384)
     fallback: Optional[str] = None
+    # Gateway limits for this server: requests / tokens per minute (enforced across gateway
+    # replicas through Redis) and requests in flight per gateway replica (default max_num_seqs)
+    rpm: Optional[int] = Field(default=None, ge=1)
+    tpm: Optional[int] = Field(default=None, ge=1)
+    max_parallel_requests: Optional[int] = Field(default=None, ge=1)
     resources: Resources = Resources(cpu="3", memory="10Gi", memory_limit="12Gi", cpu_limit="4")
 
     @field_validator("neuron_cores")
@@ -113,16 +128,27 @@ class SelfHostedModel(Section):
             raise bad_value((), value, "a Hugging Face model id such as meta-llama/Llama-3.2-1B-Instruct")
         return value
 
-    @field_validator("replicas")
+    @model_validator(mode="before")
     @classmethod
-    def _replicas(cls, value: int) -> int:
-        if value > 1:
+    def _old_replicas_key(cls, data):
+        if isinstance(data, dict) and "replicas" in data:
             raise bad_value(
-                (), value,
-                "0 (idle) or 1: the compiled-model cache is a ReadWriteOnce volume; "
-                "add another entry to `models` (its own cache) to serve more copies",
+                "replicas", data["replicas"],
+                "removed: set minReplicas and maxReplicas (KEDA scales between them on queue depth; "
+                "minReplicas 0 lets the model scale to zero when idle)",
             )
-        return value
+        return data
+
+    @model_validator(mode="after")
+    def _replica_range(self):
+        if self.min_replicas > self.max_replicas:
+            raise bad_value("minReplicas", self.min_replicas, f"at most maxReplicas ({self.max_replicas})")
+        return self
+
+    @property
+    def autoscaled(self) -> bool:
+        """KEDA owns the replica count (it varies between minReplicas and maxReplicas)."""
+        return self.min_replicas != self.max_replicas
 
     @model_validator(mode="after")
     def _slug(self):
@@ -142,6 +168,21 @@ class SelfHostedModel(Section):
             )
         object.__setattr__(self, "slug", slug)
         return self
+
+    @model_validator(mode="after")
+    def _parallel_within_batch(self):
+        if self.max_parallel_requests is not None and self.max_parallel_requests > self.max_num_seqs:
+            raise bad_value(
+                "maxParallelRequests", self.max_parallel_requests,
+                f"at most maxNumSeqs ({self.max_num_seqs}): vLLM runs that many sequences at once, "
+                "more would only queue inside the server",
+            )
+        return self
+
+    @property
+    def parallel_cap(self) -> int:
+        """Requests one gateway replica sends this server at once (LiteLLM max_parallel_requests)."""
+        return self.max_parallel_requests or self.max_num_seqs
 
     @property
     def slug_written(self) -> bool:
@@ -180,7 +221,7 @@ RoutingStrategy = Literal[
 
 
 class GatewaySettings(Section):
-    """LiteLLM proxy: routing, retries, cache, scaling."""
+    """LiteLLM proxy: routing, retries, cache, scaling, cost and access control."""
 
     image: PinnedImage = images.LITELLM
     replicas: int = Field(default=2, ge=1)
@@ -190,7 +231,14 @@ class GatewaySettings(Section):
     timeout_seconds: int = Field(default=120, ge=5)
     allowed_fails: int = Field(default=3, ge=1)
     cooldown_seconds: int = Field(default=30, ge=1)
+    # The response cache is opt-in per request (`cache: {"use-cache": true}`); 0 turns it off
     cache_ttl_seconds: int = Field(default=3600, ge=0)
+    economy: Optional[EconomySettings] = EconomySettings()
+    model_groups: Optional[list[ModelGroup]] = None  # default: `chat` = first Bedrock model + economy model
+    aliases: Optional[dict[str, str]] = None  # default: fast -> chat, economy -> the economy model
+    bedrock_rpm: Optional[int] = Field(default=None, ge=1)  # per Bedrock deployment, across replicas
+    bedrock_tpm: Optional[int] = Field(default=None, ge=1)
+    clients: GatewayClients = GatewayClients()
     resources: Resources = Resources(cpu="500m", memory="1Gi", memory_limit="2Gi")
 
 
@@ -237,25 +285,54 @@ class OpenWebUISettings(Section):
 
 
 
+# Keys of the former Pipelines-based agent server: what replaces each one
+RETIRED_AGENT_SERVER_KEYS = {
+    "args": "the entrypoint is fixed (python -m agent_server): to change the server, build an image from "
+            "agent_server/ and set agentServer.image",
+    "env": "the platform wires its environment (agent_server/README.md): use agentServer.model and "
+           "agentServer.historyRuns",
+    "containerPort": "the server listens on 5000 behind Service custom-server:5000 (nothing to set)",
+    "healthPath": "the probes use the server's /health (liveness) and /ready (readiness) (nothing to set)",
+    "apiKeyEnv": "the server reads its generated API key from AGENT_SERVER_API_KEY (nothing to set)",
+}
+
+
 class AgentServerSettings(Section):
-    """The custom agent server (default: Open WebUI Pipelines)."""
+    """The platform's own agent server (agent_server/): built into the stack's ECR repository unless
+    `image` names a prebuilt one."""
 
-    image: PinnedImage = images.PIPELINES
-    args: list[str] = []
-    env: dict[str, str] = {}
-    container_port: int = Field(default=9099, ge=1, le=65535)
-    replicas: int = Field(default=1, ge=1)
-    health_path: str = "/"
-    api_key_env: str = "PIPELINES_API_KEY"
+    image: Optional[PinnedImage] = None
+    replicas: int = Field(default=2, ge=1, le=100)
+    autoscaling: Optional[Autoscaling] = Autoscaling(min_replicas=2, max_replicas=6)
+    resources: Resources = Resources(cpu="250m", memory="512Mi", memory_limit="1Gi")
+    model: Optional[str] = None  # the gateway model the agents think with (default: the gateway's first)
+    history_runs: int = Field(default=20, ge=1, le=500)
 
-
-    @field_validator("env")
+    @model_validator(mode="before")
     @classmethod
-    def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if re.search(r"(KEY|TOKEN|SECRET|PASSWORD)", key.upper()):
-                raise bad_value((key,), "<hidden>", "not a literal: put credentials in secret config, never in plain env")
-        return value
+    def _retired_keys(cls, data):
+        if isinstance(data, dict):
+            for key, replacement in RETIRED_AGENT_SERVER_KEYS.items():
+                snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+                for written in dict.fromkeys((key, snake)):
+                    if written in data:
+                        raise bad_value(
+                            (written,), "<hidden>" if written == "env" else data[written],
+                            "no longer a setting: the Open WebUI Pipelines server it configured is replaced by the "
+                            f"platform's own agent server; {replacement}",
+                            fix=f"pulumi config rm --path 'agentServer.{written}'",
+                        )
+        return data
+
+    @property
+    def builds_image(self) -> bool:
+        """Whether the stack builds agent_server/ itself (no `image` set)."""
+        return self.image is None
+
+    @property
+    def starting_replicas(self) -> int:
+        """The pods it runs without load: the autoscaler's minimum, else `replicas`."""
+        return self.autoscaling.min_replicas if self.autoscaling else self.replicas
 
 
 class AccessSettings(Section):
@@ -268,6 +345,9 @@ class AccessSettings(Section):
     def _group(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][\w.@:-]{0,127}", value):
             raise bad_value((), value, "a group name as the cluster's authenticator maps it, such as genai-readers")
+        # CreateAccessEntry refuses such groups: "The kubernetes group name ... cannot start with system:"
+        if value.startswith("system:"):
+            raise bad_value((), value, "a group name that does not start with system: (EKS access entries refuse those)")
         return value
 
 

@@ -21,16 +21,17 @@ class SettingsError(Exception):
 
 
 def bad_value(
-    path: tuple[Any, ...] | str, value: Any, allowed: str, fix_value: Optional[str] = None
+    path: tuple[Any, ...] | str, value: Any, allowed: str, fix_value: Optional[str] = None, fix: Optional[str] = None
 ) -> PydanticCustomError:
     """An error for `path` (relative to the model being validated) with the allowed values.
 
     Raise it from a validator: the formatter joins `path` to the model's location so the
-    message names the full config key. `fix_value` replaces `<value>` in the suggested command.
+    message names the full config key. `fix_value` replaces `<value>` in the suggested command;
+    `fix` replaces the whole command (e.g. `pulumi config rm ...` for a retired key).
     """
     if isinstance(path, str):
         path = (path,)
-    ctx = {"path": path, "value": value, "allowed": allowed, "fix_value": fix_value}
+    ctx = {"path": path, "value": value, "allowed": allowed, "fix_value": fix_value, "fix": fix}
     return PydanticCustomError("bad_value", "{allowed}", ctx)
 
 
@@ -98,6 +99,7 @@ def validation_lines(err: ValidationError, root: Optional[type[BaseModel]] = Non
             secret = bool(loc) and loc[0] in SECRET_CONFIG_KEYS  # a root check may name a secret key
             value, allowed = ctx["value"], ctx["allowed"]
             fix_value = ctx.get("fix_value") or fix_value
+            fix = ctx.get("fix")
         elif item["type"] == "extra_forbidden":
             suggestion = closest_key(root, loc) if root is not None else None
             value, secret = item["input"], secret or _looks_secret(loc, suggestion)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.alias_generators import to_camel
 
 from components import catalog
+from components.endpoint_access import is_placeholder, private_cidr_problem, public_cidr_problem
 from components.settings.errors import bad_value, unquoted_version
 
 _IAM_PRINCIPAL_ARN = re.compile(
@@ -162,10 +163,16 @@ class ClusterSettings(Section):
     version: str = catalog.DEFAULT_EKS_VERSION
     public_access_cidrs: list[str] = []
     admin_principals: list[str] = []
+    reader_principals: list[str] = []
+    creator_principal: Optional[str] = None
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = [
         "api", "audit", "authenticator",
     ]
     deletion_protection: bool = False
+    # `pulumi up` runs inside the cluster's VPC (runner, bastion, VPN): preflight then accepts a private endpoint
+    deployer_in_vpc: bool = False
+    # networks in or connected to the VPC (runner subnet, VPN clients) let through to the private endpoint on 443
+    private_access_cidrs: list[str] = []
     system_nodes: SystemNodeSettings = SystemNodeSettings()
     addon_versions: dict[str, str] = {}
 
@@ -179,26 +186,14 @@ class ClusterSettings(Section):
             raise bad_value((), value, f"one of the supported EKS versions {', '.join(catalog.SUPPORTED_EKS_VERSIONS)}")
         return value
 
-    @field_validator("public_access_cidrs")
+    @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
+    def _cidrs(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        problem_of = public_cidr_problem if info.field_name == "public_access_cidrs" else private_cidr_problem
         for i, cidr in enumerate(value):
-            try:
-                net = ipaddress.ip_network(cidr)
-            except ValueError:
-                raise bad_value((i,), cidr, "an IPv4 CIDR (network address, no host bits) such as 203.0.113.0/24") from None
-            if net.version != 4:
-                raise bad_value(
-                    (i,), cidr,
-                    "an IPv4 CIDR such as 203.0.113.0/24: EKS public access CIDRs are IPv4 for this IPv4 cluster "
-                    "(only IPv6 clusters accept IPv6 blocks)",
-                )
-            if net.prefixlen < 8:
-                raise bad_value(
-                    (i,), cidr,
-                    "a CIDR of /8 or longer: a shorter prefix opens the API endpoint to a large part of the "
-                    "internet (0.0.0.0/0 to all of it); list your office or VPN egress ranges",
-                )
+            problem = problem_of(cidr)
+            if problem:
+                raise bad_value((i,), cidr, problem)
         return value
 
     @field_validator("log_types")
@@ -222,13 +217,32 @@ class ClusterSettings(Section):
                 )
         return value
 
-    @field_validator("admin_principals")
+    @field_validator("creator_principal")
     @classmethod
-    def _principals(cls, value: list[str]) -> list[str]:
+    def _creator(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not _IAM_PRINCIPAL_ARN.match(value):
+            raise bad_value((), value, "the IAM role or user ARN that created the cluster, such as arn:aws:iam::123456789012:role/ci")
+        return value
+
+    @field_validator("admin_principals", "reader_principals")
+    @classmethod
+    def _principals(cls, value: list[str], info: ValidationInfo) -> list[str]:
         for i, arn in enumerate(value):
             if not _IAM_PRINCIPAL_ARN.match(arn):
                 raise bad_value((i,), arn, "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin")
-        return value
+        # EKS takes one access entry per principal (CreateAccessEntry: ResourceInUseException)
+        return _unique(value, to_camel(info.field_name))
+
+    @model_validator(mode="after")
+    def _one_entry_per_principal(self):
+        for i, arn in enumerate(self.reader_principals):
+            if arn in self.admin_principals:
+                raise bad_value(
+                    ("readerPrincipals", i), arn,
+                    "a principal that is not in adminPrincipals: EKS gives a principal one access entry "
+                    "(an admin can read already); remove it from one of the lists",
+                )
+        return self
 
     @field_validator("name")
     @classmethod
@@ -241,6 +255,11 @@ class ClusterSettings(Section):
     def endpoint_public_access(self) -> bool:
         """The public endpoint is on only when restricted to explicit CIDRs."""
         return bool(self.public_access_cidrs)
+
+    @property
+    def placeholder_cidrs(self) -> list[str]:
+        """`publicAccessCidrs` entries still holding the committed placeholder."""
+        return [c for c in self.public_access_cidrs if is_placeholder(c)]
 
 
 class NeuronSettings(NodeScaling):
@@ -304,10 +323,15 @@ class BedrockModel(Section):
                 "a Bedrock model or inference profile id such as us.anthropic.claude-haiku-4-5-20251001-v1:0",
             )
         geo = match.group("geo")
-        prefixes = (*catalog.BEDROCK_GEO_ROUTES, catalog.GLOBAL_PROFILE_PREFIX)
+        prefixes = catalog.INFERENCE_PROFILE_PREFIXES
         if geo and geo not in prefixes:
             raise bad_value((), value, f"unknown inference profile prefix '{geo}.'; allowed: {', '.join(prefixes)}")
         return value
+
+    @property
+    def is_profile(self) -> bool:
+        """The id is a cross-region inference profile (`us.anthropic...`), not a bare model id."""
+        return self.geo is not None
 
     @property
     def geo(self) -> Optional[str]:

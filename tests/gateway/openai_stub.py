@@ -4,6 +4,7 @@ plain and SSE streaming, with the usage chunk when ``stream_options.include_usag
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -27,7 +28,8 @@ class OpenAIStub(StubServer):
 
     The reply is ``reply_text`` (settable).  Usage is deterministic: prompt tokens = words in all
     messages, completion tokens = words in the reply.  In LiteLLM config use
-    ``api_base: f"{stub.url}/v1"``.
+    ``api_base: f"{stub.url}/v1"``.  ``delay`` (seconds, settable) holds each chat request before
+    it answers; ``max_in_flight`` is the most chat requests it ever held at once.
     """
 
     name = "openai"
@@ -38,6 +40,10 @@ class OpenAIStub(StubServer):
         super().__init__(port)
         self.models = list(models)
         self.reply_text = reply_text
+        self.delay = 0.0
+        self._in_flight = 0
+        self.max_in_flight = 0
+        self._flight_lock = threading.Lock()
 
     @property
     def api_base(self) -> str:
@@ -71,7 +77,16 @@ class OpenAIStub(StubServer):
                 }
             )
         if request.method == "POST" and path == "/chat/completions":
-            return self._chat(request.json or {})
+            with self._flight_lock:
+                self._in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            try:
+                if self.delay:
+                    time.sleep(self.delay)
+                return self._chat(request.json or {})
+            finally:
+                with self._flight_lock:
+                    self._in_flight -= 1
         return Response.json({"error": {"message": f"no route {request.method} {request.path}"}}, status=404)
 
     def _usage(self, body: Mapping[str, Any]) -> dict[str, int]:

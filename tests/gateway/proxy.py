@@ -108,7 +108,13 @@ class ProxyURL(str):
 
 
 def litellm_executable() -> Path:
-    """The ``litellm`` console script installed next to the running interpreter."""
+    """The ``litellm`` console script: ``$LITELLM_EXECUTABLE`` if set (the agent server's tests run in
+    their own venv and use the project venv's proxy), else the one next to the running interpreter."""
+    configured = os.environ.get("LITELLM_EXECUTABLE")
+    if configured:
+        if not os.access(configured, os.X_OK):
+            raise ProxyStartError(f"LITELLM_EXECUTABLE={configured} is not an executable file")
+        return Path(configured)
     candidate = Path(sys.executable).parent / "litellm"
     if candidate.exists():
         return candidate

@@ -2,7 +2,7 @@
 
 Counted: EKS control planes, node groups at their desired size (first instance type) and
 their root volumes (from the launch template), NAT gateways and their public IPv4 addresses,
-KMS keys, S3 buckets (nominal), EBS volumes claimed by PersistentVolumeClaims and StatefulSet
+KMS keys, S3 buckets and ECR repositories (nominal), EBS volumes claimed by PersistentVolumeClaims and StatefulSet
 volumeClaimTemplates (x replicas), and load balancers (Services of type LoadBalancer, ALB
 Ingresses, aws:lb load balancers). Usage-based charges (data processing, requests, Bedrock
 tokens, logs) are not included.
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from components import catalog
+from tools.cost.observability import add_helm_releases, add_log_groups
 from tools.cost.pricing import HOURS_PER_MONTH, PriceTable, Quote
+from tools.cost.scaling_range import scaling_range
 from tools.offline.records import ResourceRecord, StackRun
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -23,11 +25,17 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 EBS_CSI = ("ebs.csi.aws.com", "kubernetes.io/aws-ebs")
+# The agent server's repository keeps its newest 10 builds (components/apps/agent_image.py); a build
+# is about 0.2 GB compressed per platform and builds share their base layers
+ECR_NOMINAL_GIB = 2.0
+EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
+# The stored GiB a file system is priced for (the program tags the shared model cache with it)
+EXPECTED_GIB_TAG = "genai-platform/expected-gib"
 AL2023_ROOT_GIB = 20  # EKS managed node default disk size without a launch template
 NOTES = (
     "On-demand list prices, 730 hours a month; no Savings Plans, reservations or free tier.",
     "Not included: NAT gateway data processing ($0.045/GB), data transfer, load balancer capacity units, "
-    "KMS/S3 requests, CloudWatch logs, Bedrock tokens.",
+    "KMS/S3 requests, Bedrock tokens; CloudWatch Logs are priced at the expected volume from settings.",
 )
 
 _QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
@@ -80,6 +88,7 @@ class CostEstimate:
     lines: list[CostLine]
     assumptions: list[str] = field(default_factory=list)
     neuron_idle: Optional[dict[str, Any]] = None
+    scaling: Optional[dict[str, Any]] = None
     notes: tuple[str, ...] = NOTES
 
     @property
@@ -103,6 +112,7 @@ class CostEstimate:
             "byComponent": {k: round(v, 2) for k, v in self.by_component().items()},
             "lines": [line.to_dict() for line in self.lines],
             "neuronIdle": self.neuron_idle,
+            "scaling": self.scaling,
             "assumptions": list(self.assumptions),
             "notes": list(self.notes),
         }
@@ -116,6 +126,7 @@ class _Pricer:
         self.by_urn = {r.urn: r for r in run.resources}
         self.lines: list[CostLine] = []
         self.assumptions: list[str] = []
+        self.per_node: dict[str, float] = {}  # node group urn -> monthly cost of one node and its root volumes
 
     # helpers
 
@@ -166,9 +177,11 @@ class _Pricer:
             if capacity == "SPOT":
                 self.assume(f"{record.name}: SPOT capacity priced at the on-demand price (an upper bound)")
             lines = [self.add(record, f"{record.name}: {size} x {types[0]} ({capacity})", types[0], "hour", size)]
+            self.per_node[record.urn] = self.price(types[0], "hour").usd * HOURS_PER_MONTH
             for volume_type, size_gib in self._root_volumes(record):
                 lines.append(self.add(record, f"{record.name}: root volumes {size} x {size_gib:g} GiB {volume_type}",
                                       f"ebs-{volume_type}", "GB-month", size * size_gib))
+                self.per_node[record.urn] += self.price(f"ebs-{volume_type}", "GB-month").usd * size_gib
             groups.append((record, lines))
         return groups
 
@@ -202,6 +215,17 @@ class _Pricer:
             self.add(record, f"KMS key {record.name}", "kms-key", "month", 1)
         for record in self.of_type("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
             self.add(record, f"S3 bucket {record.name} (nominal)", "s3-bucket", "month", 1)
+        for record in self.of_type("aws:ecr/repository:Repository"):
+            self.add(record, f"ECR repository {record.name} ({ECR_NOMINAL_GIB:g} GB nominal)", "ecr-storage",
+                     "GB-month", ECR_NOMINAL_GIB)
+
+    def add_file_systems(self) -> None:
+        for record in self.of_type(EFS_FILE_SYSTEM):
+            expected = (record.inputs.get("tags") or {}).get(EXPECTED_GIB_TAG)
+            size = float(expected) if expected else 100.0
+            if not expected:
+                self.assume(f"{record.name}: no {EXPECTED_GIB_TAG} tag; priced as {size:g} GB stored")
+            self.add(record, f"EFS {record.name}: {size:g} GB stored (Standard)", "efs-standard", "GB-month", size)
 
     def add_aws_load_balancers(self) -> None:
         for record in self.of_type("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"):
@@ -233,9 +257,17 @@ class _Pricer:
         self.assume(f"{owner.name}: storage class {name or '(none)'} is not an EBS StorageClass of this stack; priced as gp3")
         return "gp3"
 
+    def _not_ebs_volumes(self) -> set[str]:
+        """PersistentVolumes of another CSI driver (EFS): their claims are priced with their file system."""
+        return {(r.inputs.get("metadata") or {}).get("name") for r in self.k8s("PersistentVolume")
+                if ((r.inputs.get("spec") or {}).get("csi") or {}).get("driver") not in (None, *EBS_CSI)}
+
     def add_volume_claims(self) -> None:
+        elsewhere = self._not_ebs_volumes()
         for record in self.k8s("PersistentVolumeClaim"):
             spec = record.inputs.get("spec") or {}
+            if spec.get("volumeName") in elsewhere:
+                continue
             size = gib(((spec.get("resources") or {}).get("requests") or {}).get("storage", "0"))
             volume_type = self._volume_type(spec.get("storageClassName"), record)
             name = (record.inputs.get("metadata") or {}).get("name") or record.name
@@ -317,15 +349,21 @@ def estimate(run: StackRun, *, region: str, overrides: Optional[Mapping[str, flo
     pricer.add_network()
     pricer.add_keys_and_buckets()
     pricer.add_aws_load_balancers()
+    pricer.add_file_systems()
     pricer.add_volume_claims()
     pricer.add_k8s_load_balancers()
     pricer.add_web_acls()
+    add_log_groups(pricer)
+    release_notes = add_helm_releases(pricer, gib)
     for key in table.unused_overrides():
         pricer.assume(f"genai-platform:pricing.{key} matches no priced item (check the key against tools/cost/pricing.csv)")
 
     lines = sorted(pricer.lines, key=lambda line: (line.component, line.item, line.resource))
-    result = CostEstimate(run.stack, region, lines, pricer.assumptions)
-    result.neuron_idle = _neuron_idle(result, [(g, ls) for g, ls in groups if _is_neuron(g)])
+    result = CostEstimate(run.stack, region, lines, pricer.assumptions, notes=NOTES + tuple(release_notes))
+    neuron = [(g, ls) for g, ls in groups if _is_neuron(g)]
+    result.neuron_idle = _neuron_idle(result, neuron)
+    result.scaling = scaling_range(run, result.total, [(g, sum(x.monthly for x in ls), pricer.per_node[g.urn])
+                                                       for g, ls in neuron])
     return result
 
 

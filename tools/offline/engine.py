@@ -13,7 +13,7 @@ import json
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, Optional, Sequence
 
 import pulumi
 from pulumi.runtime import settings as runtime_settings
@@ -23,8 +23,10 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.settings import PROJECT
 from components.settings.loading import read_stack_file
-from tools.offline.mocks import PlatformMocks
+from tools.offline.eks_api import EksApiError
+from tools.offline.mocks import DEFAULT_CALLER_ARN, PlatformMocks
 from tools.offline.monitor import RecordingMonitor
+from tools.offline.process import exit_process  # noqa: F401 - re-exported for the command-line tools
 from tools.offline.records import StackRun
 from tools.offline.sdk_imports import load_sdk_modules
 
@@ -50,8 +52,15 @@ def run_stack(
     project_dir: Path = PROJECT_DIR,
     overrides: Optional[dict[str, Any]] = None,
     stack_file: Optional[Path] = None,
+    caller_arn: str = DEFAULT_CALLER_ARN,
+    iam_roles: Sequence[str] = (),
+    creator_arn: Optional[str] = None,
 ) -> StackRun:
     """Run the program for `Pulumi.<stack>.yaml` offline; `overrides` replace config keys.
+
+    `caller_arn`: who runs it (what sts:GetCallerIdentity reports: an IAM user or role, or an
+    assumed-role session); `iam_roles`: role ARNs of the account, for sessions of roles with a path;
+    `creator_arn`: who created the cluster (an update run by someone else; default: the caller).
 
     Raises `components.settings.SettingsError` (via `pulumi.RunError`) for bad config.
     """
@@ -67,11 +76,15 @@ def run_stack(
     region = str(config.get("aws:region", "us-east-1"))
 
     # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one;
-    # and no pending outputs of an earlier (failed) run, as pulumi.runtime.test does
+    # and no pending outputs of an earlier (failed) run, as pulumi.runtime.test does. The previous
+    # run's loop is closed here, while its self-pipe is still open: left to the garbage collector,
+    # its finaliser may run after the pipe's and fail ("Invalid file descriptor: -1").
+    _close_previous_loop()
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_about_refusals)
     asyncio.set_event_loop(loop)
     runtime_settings.SETTINGS.outputs.clear()
-    mocks = PlatformMocks(region)
+    mocks = PlatformMocks(region, caller_arn, iam_roles, creator_arn)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     set_all_config(runtime_config(config, secret_keys), sorted(secret_keys))
@@ -81,18 +94,22 @@ def run_stack(
     program = project_dir / "__main__.py"
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
-    # The SDK modules make a heap of ~250k objects that lives as long as the process: loaded first
-    # (as the benchmark's baseline loads them) and frozen, full collections during the run skip
-    # them (about 0.1 s less CPU). Unfreeze hands them back to the collector afterwards.
-    load_sdk_modules(project_dir)
-    gc.freeze()
+    # The SDK modules make a heap of ~250k objects that lives as long as the process. With the
+    # cyclic collector on (tests, in-process runs) they are loaded first and frozen, so that full
+    # collections during the run skip them; unfreeze hands them back afterwards. The command-line
+    # tools run with the collector off (tools.offline.process), where neither step is needed.
+    collecting = gc.isenabled()
+    if collecting:
+        load_sdk_modules(project_dir)
+        gc.freeze()
     try:
         _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except BaseException:
         _drain(loop)
         raise
     finally:
-        gc.unfreeze()
+        if collecting:
+            gc.unfreeze()
 
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return StackRun(
@@ -103,16 +120,21 @@ def run_stack(
     )
 
 
-def exit_process(code: int) -> NoReturn:
-    """End a command-line run with `code`, the heap frozen first.
+def _close_previous_loop() -> None:
+    """Close the event loop an earlier run left current (a successful run keeps it open)."""
+    try:
+        previous = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # none set in this thread
+        return
+    if not previous.is_closed() and not previous.is_running():
+        previous.close()
 
-    At exit CPython runs full collections over every object left: for the SDK modules' ~300k
-    objects that is about 0.8 s of CPU, a third of a preview, spent on memory the operating
-    system reclaims anyway. Frozen objects are skipped; stdio is flushed and atexit handlers
-    run as usual.
-    """
-    gc.freeze()
-    sys.exit(code)
+
+def _quiet_about_refusals(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A refusal of the emulated EKS API fails every output of the refused resource; run_stack
+    raises it once, so the copies left in those outputs' futures are not logged again."""
+    if not isinstance(context.get("exception"), EksApiError):
+        loop.default_exception_handler(context)
 
 
 def _drain(loop: asyncio.AbstractEventLoop) -> None:

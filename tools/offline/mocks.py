@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+import re
+from typing import Any, Optional, Sequence
 
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
 ACCOUNT_ID = "123456789012"
+# Who runs the program offline unless a test says otherwise (run_stack(caller_arn=...))
+DEFAULT_CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline"
+_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/(?P<session>.+)$")
 
 # ec2 id prefixes by resource type
 _EC2_PREFIX = {
@@ -38,12 +42,78 @@ def arn(region: str, service: str, resource: str, *, regional: bool = True, acco
     return f"arn:aws:{service}:{region if regional else ''}:{ACCOUNT_ID if account else ''}:{resource}"
 
 
+DOCKER_BUILD_IMAGE = "docker-build:index:Image"
+# CreateRepository's repositoryName pattern (ECR API reference), 2-256 characters
+_ECR_NAME = re.compile(r"^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+
+
+def ecr_registry(account: str, region: str) -> str:
+    """A private ECR registry host."""
+    return f"{account}.dkr.ecr.{region}.amazonaws.com"
+
+
+def ecr_repository_name(name: str) -> str:
+    """`name`, or the InvalidParameterException CreateRepository answers for it."""
+    if not _ECR_NAME.match(name):
+        raise ValueError(f"InvalidParameterException: Invalid parameter at 'repositoryName' failed to satisfy constraint: "
+                         f"'must satisfy regular expression (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*' "
+                         f"({name!r})")
+    return name
+
+
+def docker_build_image(name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """pulumi-docker-build's Image after a build: `digest` (sha256 of the pushed manifest) and `ref`
+    (a pushed tag with that digest; empty when nothing was pushed). Refuses what the build would:
+    no context, an invalid tag, or a push to a private ECR registry without credentials for it
+    (`no basic auth credentials`)."""
+    context = (state.get("context") or {}).get("location")
+    if not context:
+        raise ValueError(f"docker-build Image {name}: no build context")
+    tags = [str(t) for t in state.get("tags") or []]
+    registries = {str(r.get("address", "")).split("/")[0]: r for r in state.get("registries") or []}
+    for tag in tags:
+        host, _, rest = tag.partition("/")
+        if not _TAG.match(rest.rpartition(":")[2]) or ":" not in rest:
+            raise ValueError(f"docker-build Image {name}: invalid reference format: {tag!r}")
+        auth = registries.get(host)
+        if state.get("push") and ".dkr.ecr." in host and not (auth and auth.get("username") and auth.get("password")):
+            raise ValueError(f"docker-build Image {name}: failed to push {tag}: no basic auth credentials")
+    image_digest = "sha256:" + hashlib.sha256(
+        "/".join([context, *tags, *map(str, state.get("platforms") or [])]).encode()).hexdigest()
+    pushed = bool(state.get("push")) and bool(tags)
+    state.update(digest=image_digest if pushed else "", ref=f"{tags[0]}@{image_digest}" if pushed else (tags[0] if tags else ""),
+                 contextHash=digest("context", context, length=64))
+    return f"{name}-{image_digest[7:15]}", state
+
+
 class PlatformMocks(Mocks):
     """Returns each resource's inputs plus what its provider would compute (ids, ARNs, names)."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, caller_arn: str = DEFAULT_CALLER_ARN, iam_roles: Sequence[str] = (),
+                 creator_arn: Optional[str] = None) -> None:
+        """`caller_arn`: the identity STS reports (an IAM user or role ARN, or an
+        `arn:aws:sts::<account>:assumed-role/<role>/<session>` session ARN); `iam_roles`: role ARNs
+        that exist in the account (their paths, which a session ARN does not carry); `creator_arn`:
+        who created the cluster in an earlier run (default: this caller creates it now)."""
         self.region = region
         self.alb_ingress_classes: set[str] = set()  # IngressClasses served by the AWS Load Balancer Controller
+        self.caller_arn = caller_arn
+        self.iam_roles = tuple(iam_roles)
+        self.creator_arn = creator_arn or caller_arn
+        self.subnet_zones: dict[str, str] = {}  # subnets the stack creates: id -> AZ
+        self.mount_target_zones: set[tuple[str, str]] = set()  # (file system id, AZ)
+
+    def issuer_arn(self, arn: str) -> str:
+        """What aws.iam.getSessionContext answers: for an assumed-role session the role's ARN (with
+        its path, read through iam:GetRole), any other ARN unchanged (pulumi-aws docs, getSessionContext)."""
+        match = _ASSUMED_ROLE.match(arn)
+        if not match:
+            return arn
+        for role in self.iam_roles:
+            if role.rsplit("/", 1)[-1] == match["role"] and role.split(":")[4] == match["account"]:
+                return role
+        return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -54,6 +124,8 @@ class PlatformMocks(Mocks):
             return self._random(typ, name, state)
         if typ.startswith("aws:"):
             return self._aws(typ, name, state)
+        if typ == DOCKER_BUILD_IMAGE:
+            return docker_build_image(name, state)
         return f"{name}-id", state
 
     def zones(self) -> list[str]:
@@ -85,10 +157,14 @@ class PlatformMocks(Mocks):
         if token == "aws:ec2/getSubnet:getSubnet":
             return self.subnet(str(args.args["id"])), []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.caller_arn.split(":")[4], "arn": self.caller_arn, "userId": "AIDAOFFLINE"}, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            arn = args.args["arn"]
+            issuer = self.issuer_arn(arn)
+            session = _ASSUMED_ROLE.match(arn)
             return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
-                "userId": "AIDAOFFLINE",
+                "arn": arn, "id": arn, "issuerArn": issuer, "issuerId": "AROAOFFLINE" if session else "",
+                "issuerName": issuer.rsplit("/", 1)[-1] if session else "", "sessionName": session["session"] if session else "",
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
@@ -98,6 +174,12 @@ class PlatformMocks(Mocks):
             known = {"us-east-1": "Z35SXDOTRQ7X7K", "eu-west-1": "Z32O12XQLNTSW2"}
             return {"id": known.get(self.region, "Z" + digest("alb-zone", self.region, length=12).upper()),
                     "loadBalancerType": args.args.get("loadBalancerType"), "region": self.region}, []
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return self.ecr_token(args.args.get("registryId") or self.caller_arn.split(":")[4]), []
+        if token == "aws:eks/getCluster:getCluster":
+            name = str(args.args.get("name"))
+            # The cluster security group EKS creates (managed nodes without their own groups get it)
+            return {"name": name, "id": name, "vpcConfig": {"clusterSecurityGroupId": "sg-" + digest("cluster-sg", name)}}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         return dict(args.args), []
@@ -121,6 +203,13 @@ class PlatformMocks(Mocks):
             state.setdefault("nodeGroupName", physical)
             resource_id = f"{state.get('clusterName')}:{state['nodeGroupName']}"
             state["arn"] = arn(self.region, "eks", f"nodegroup/{state.get('clusterName')}/{state['nodeGroupName']}/x")
+            # EKS creates the group's Auto Scaling group and names it eks-<group>-<uuid>
+            state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{state['nodeGroupName']}-{digest(name, length=8)}"}],
+                                   "remoteAccessSecurityGroupId": ""}]
+        elif typ == "aws:ecr/repository:Repository":
+            resource_id = ecr_repository_name(physical)
+            state.update(name=resource_id, registryId=ACCOUNT_ID, arn=arn(self.region, "ecr", f"repository/{resource_id}"),
+                         repositoryUrl=f"{ecr_registry(ACCOUNT_ID, self.region)}/{resource_id}")
         elif typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
             state.setdefault("bucket", physical)
             resource_id = state["bucket"]
@@ -141,6 +230,10 @@ class PlatformMocks(Mocks):
         if typ == "aws:cognito/userPoolClient:UserPoolClient":
             resource_id = digest(name, length=26)
             state["clientSecret"] = digest(name, "secret", length=51)
+        if typ == "aws:ec2/subnet:Subnet":
+            self.subnet_zones[resource_id] = str(state.get("availabilityZone"))
+        if typ == "aws:efs/mountTarget:MountTarget":
+            self._one_mount_target_per_zone(state)
         state["id"] = resource_id
         return resource_id, state
 
@@ -148,6 +241,27 @@ class PlatformMocks(Mocks):
         """ACM's DNS validation CNAME for one name (random-looking labels under the name and acm-validations.aws)."""
         return {"domainName": domain, "resourceRecordName": f"_{digest('acm', domain, length=32)}.{domain}.",
                 "resourceRecordType": "CNAME", "resourceRecordValue": f"_{digest('acm-v', domain, length=32)}.acm-validations.aws."}
+
+    def ecr_token(self, registry_id: str) -> dict[str, Any]:
+        """What ecr.getAuthorizationToken answers: user AWS, a 12-hour token for the registry."""
+        password = "eyJ" + digest("ecr-token", registry_id, length=40)
+        return {
+            "registryId": registry_id, "userName": "AWS", "password": password,
+            "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+            "proxyEndpoint": f"https://{ecr_registry(registry_id, self.region)}", "expiresAt": "2026-12-01T00:00:00Z",
+            "id": self.region,
+        }
+
+    def _one_mount_target_per_zone(self, state: dict[str, Any]) -> None:
+        """EFS refuses a second mount target of a file system in one AZ (CreateMountTarget:
+        MountTargetConflict, EFS API reference): refuse it here too."""
+        subnet = str(state.get("subnetId"))
+        zone = self.subnet_zones.get(subnet) or self.subnet(subnet)["availabilityZone"]
+        key = (str(state.get("fileSystemId")), zone)
+        if key in self.mount_target_zones:
+            raise ValueError(f"MountTargetConflict: file system {key[0]} already has a mount target in {zone} "
+                             f"(subnet {subnet}); EFS allows one mount target per Availability Zone")
+        self.mount_target_zones.add(key)
 
     def _kubernetes(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         metadata = dict(state.get("metadata") or {})

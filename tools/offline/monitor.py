@@ -5,11 +5,15 @@ pulumi-eks's `Cluster` is a remote component: in a real deployment its provider 
 `core.cluster`, ...). Offline there is no provider, so this monitor registers that child
 itself (with the inputs pulumi-eks derives from the component's arguments) and answers with
 real resource references, so `cluster.eks_cluster.name` and `cluster.core` resolve, and the
-policy pack sees the EKS cluster as it would in a real preview.
+policy pack sees the EKS cluster as it would in a real preview. It also creates the component's
+access entries (pulumi-eks `createAccessEntries`) after the bootstrap entry EKS gives the caller
+(pulumi-eks sets `bootstrapClusterCreatorAdminPermissions: true`), and refuses what EKS would
+refuse (`tools.offline.eks_api`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -17,6 +21,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _sync_await
 
+from components.endpoint_access import is_placeholder, non_internet_range
+from tools.offline import eks_api
 from tools.offline.mocks import ACCOUNT_ID, PlatformMocks, digest
 from tools.offline.records import RESOURCE_SIG, SIG_KEY, ResourceRecord, struct_to_plain
 
@@ -29,6 +35,7 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: PlatformMocks) -> None:
         super().__init__(mocks)
         self.region = mocks.region
+        self.mocks = mocks
         self.records: list[ResourceRecord] = []
         self.stack_outputs: dict[str, Any] = {}
         self.secret_outputs: set[str] = set()
@@ -48,8 +55,13 @@ class RecordingMonitor(MockMonitor):
             dependencies=sorted(set(request.dependencies)),
             provider=request.provider,
             protect=bool(request.protect),
+            replace_on_changes=sorted(request.replaceOnChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            ignore_changes=sorted(request.ignoreChanges),
         )
         self.records.append(record)
+        if request.type == eks_api.NODE_GROUP:
+            eks_api.check_node_group(record, self.records)
         if request.type == EKS_COMPONENT:
             return self._register_eks_cluster(request, record)
         response = super().RegisterResource(request)
@@ -70,6 +82,7 @@ class RecordingMonitor(MockMonitor):
 
         args = record.inputs
         name = request.name
+        refuse_endpoint_access(args)
         cluster_name = args.get("name") or f"{name}-eksCluster"
         service_role = self.resources.get(args.get("serviceRole") or "")
         role_arn = service_role.state.get("arn") if service_role else f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-eksRole"
@@ -102,6 +115,8 @@ class RecordingMonitor(MockMonitor):
             }
         child_outputs = {
             **child_inputs,
+            # EKS creates the cluster security group (nodes and control plane ENIs are its members)
+            "vpcConfig": {**child_inputs["vpcConfig"], "clusterSecurityGroupId": "sg-" + digest(name, "cluster-sg")},
             "arn": f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{cluster_name}",
             "endpoint": endpoint,
             "certificateAuthority": {"data": ca_data},
@@ -116,6 +131,8 @@ class RecordingMonitor(MockMonitor):
                 custom=True, inputs=child_inputs, outputs=child_outputs, emulated=True,
             )
         )
+
+        self._create_access_entries(component_urn, name, cluster_name, args.get("accessEntries") or {})
 
         kubeconfig = _kubeconfig(cluster_name, endpoint, ca_data, self.region)
         reference = {SIG_KEY: RESOURCE_SIG, "urn": child_urn, "id": cluster_name}
@@ -145,6 +162,62 @@ class RecordingMonitor(MockMonitor):
         record.outputs = state
         obj = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=component_urn, id="", object=obj)
+
+    def _create_access_entries(self, component_urn: str, name: str, cluster_name: str, entries: dict) -> None:
+        """The bootstrap entry EKS makes for the creator (the caller's IAM identity: a session's
+        role), then each of the component's `accessEntries` as pulumi-eks creates them."""
+        creator = self.mocks.issuer_arn(self.mocks.creator_arn)
+        existing = {eks_api.principal_key(creator): "the cluster creator's entry (bootstrapClusterCreatorAdminPermissions)"}
+        for key, entry in entries.items():
+            principal = entry.get("principalArn", "")
+            eks_api.check_access_entry(cluster_name, principal, entry.get("kubernetesGroups") or [], existing)
+            existing[eks_api.principal_key(principal)] = f"access entry {key}"
+            entry_name = f"{name}-{key}"
+            inputs = {"clusterName": cluster_name, "principalArn": principal, "type": entry.get("type", "STANDARD"),
+                      **({"kubernetesGroups": entry["kubernetesGroups"]} if entry.get("kubernetesGroups") else {})}
+            entry_urn = self._emulated_child(component_urn, "aws:eks/accessEntry:AccessEntry", entry_name, inputs)
+            for policy_key, policy in (entry.get("accessPolicies") or {}).items():
+                self._emulated_child(entry_urn, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+                                     f"{entry_name}-{policy_key}", {"clusterName": cluster_name, "principalArn": principal,
+                                                                    "policyArn": policy.get("policyArn"),
+                                                                    "accessScope": policy.get("accessScope")})
+
+    def _emulated_child(self, parent: str, type_: str, name: str, inputs: dict[str, Any]) -> str:
+        urn = self.make_urn(parent, type_, name)
+        outputs = {**inputs, "id": f"{inputs['clusterName']}:{inputs['principalArn']}"}
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, outputs["id"], outputs)
+        self.records.append(ResourceRecord(urn=urn, type=type_, name=name, parent=parent, custom=True,
+                                           inputs=inputs, outputs=outputs, emulated=True))
+        return urn
+
+
+def refuse_endpoint_access(args: dict[str, Any]) -> None:
+    """Fail as pulumi-eks and EKS would on the component's endpoint arguments.
+
+    pulumi-eks throws when publicAccessCidrs is set with the public endpoint off (nodejs/eks/cluster/
+    cluster.ts); EKS answers InvalidParameterException "The following CIDRs are invalid in
+    publicAccessCidrs" (not an IPv4 CIDR on an IPv4 cluster) and "... are not allowed in
+    publicAccessCidrs" (private and documentation ranges). `PLACEHOLDER-...` entries pass: offline
+    they stand for the deployer's CIDR, as `offline-placeholder-*` stands for secrets; a real run
+    refuses them earlier (components/endpoint_access.py)."""
+    cidrs = [str(c) for c in args.get("publicAccessCidrs") or [] if not is_placeholder(c)]
+    if args.get("publicAccessCidrs") and args.get("endpointPublicAccess", True) is False:
+        raise ValueError("`publicAccessCidrs` can only be set when `endpointPublicAccess` is true")
+    invalid, not_allowed = [], []
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr)
+        except ValueError:
+            invalid.append(cidr)
+            continue
+        if net.version != 4:
+            invalid.append(cidr)
+        elif non_internet_range(net):
+            not_allowed.append(cidr)
+    for refused, what in ((invalid, "invalid"), (not_allowed, "not allowed")):
+        if refused:
+            raise ValueError(f"InvalidParameterException: The following CIDRs are {what} in publicAccessCidrs: "
+                             f"[{', '.join(refused)}]")
 
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> dict[str, Any]:

@@ -62,6 +62,9 @@ class ResourceRecord:
     outputs: dict[str, Any] = field(default_factory=dict)
     emulated: bool = False
     protect: bool = False
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def masked_inputs(self) -> dict[str, Any]:

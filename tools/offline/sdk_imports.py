@@ -1,7 +1,8 @@
 """The SDK modules the program uses, read from its source, and loading them before a run.
 
-The benchmark's baseline process imports exactly `sdk_modules(...)`; the offline engine loads
-the same list before it freezes the heap for the run (see `tools.offline.engine`).
+The offline engine loads this list before it freezes the heap for an in-process run with the
+cyclic collector on (see `tools.offline.engine`). The benchmark's baseline reads what to import
+from the preview process itself (`tools.bench.program_imports`).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _program_sdk_modules(project_dir: Path) -> tuple[str, ...]:
 
 def load_sdk_modules(project_dir: Path) -> list[str]:
     """Import the SDK modules the program in `project_dir` uses, running their lazy loaders (the
-    pulumi SDKs load submodules on first attribute access), as the benchmark's baseline does."""
+    pulumi SDKs load submodules on first attribute access)."""
     modules = list(_program_sdk_modules(Path(project_dir).resolve()))
     for name in modules:
         getattr(importlib.import_module(name), "_loaded_", None)

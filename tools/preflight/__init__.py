@@ -2,7 +2,7 @@
 
     python -m tools.preflight <stack> [--project-dir DIR]
 
-See `checks` for what is checked (one module per area: `identity`, `neuron`, `bedrock`, `eks`),
+See `checks` for what is checked (one module per area: `identity`, `endpoint`, `neuron`, `bedrock`, `eks`),
 `context` for what a check is given and `report` for the output format.
 """
 

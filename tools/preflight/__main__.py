@@ -7,6 +7,7 @@ loaded (the error is printed, without a traceback).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,13 @@ from .report import summary
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
+def _ipv4(value: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an IPv4 address such as 52.95.110.7") from None
+
+
 def main(argv: list[str] | None = None, *, make_clients: Callable[[str], Clients] | None = None) -> int:
     """Load the stack settings, run every check, print one line per result.
 
@@ -27,6 +35,9 @@ def main(argv: list[str] | None = None, *, make_clients: Callable[[str], Clients
     parser.add_argument("stack", help="Pulumi stack name, e.g. dev (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR,
                         help=f"directory holding Pulumi.yaml (default: {PROJECT_DIR})")
+    parser.add_argument("--egress-ip", metavar="IP", type=_ipv4,
+                        help="the public IP `pulumi up` will run from (default: this machine's, "
+                             "from https://checkip.amazonaws.com), e.g. a CI runner's")
     args = parser.parse_args(argv)
 
     try:  # imported here so the checks work (and are testable) without the settings module
@@ -45,6 +56,8 @@ def main(argv: list[str] | None = None, *, make_clients: Callable[[str], Clients
 
     print(f"preflight for stack {args.stack} in {target.region} (read-only)")
     clients = make_clients(target.region) if make_clients else Clients(target.region)
+    if args.egress_ip:
+        clients.egress_ip = lambda: args.egress_ip
     results = run_checks(target, clients)
     for result in results:
         print(result.line())

@@ -2,8 +2,9 @@
 
 Each check takes a `PreflightTarget` and a `Clients` (see `context`) and returns a list of
 `CheckResult`s. Only Describe*/Get*/List* operations are called: nothing in the account changes.
-The checks live by area: `identity` (credentials), `neuron` (capacity and quota), `bedrock`
-(models) and `eks` (Kubernetes version).
+The checks live by area: `identity` (credentials), `endpoint` (this machine can reach the Kubernetes
+API), `neuron` (capacity and quota), `bedrock` (models) and `eks` (Kubernetes version). `endpoint`
+also reads this machine's public IP address (`Clients.egress_ip`), outside AWS.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections.abc import Callable
 from .bedrock import check_bedrock_models
 from .context import Clients, PreflightTarget
 from .eks import check_eks_version
+from .endpoint import check_api_endpoint
 from .identity import identity_result
 from .neuron import check_neuron_capacity, check_neuron_quota
 from .report import AWS_ERRORS, CheckResult, result_from_aws_error
 
 
 CHECKS: tuple[Callable[[PreflightTarget, Clients], list[CheckResult]], ...] = (
+    check_api_endpoint,
     check_neuron_capacity,
     check_neuron_quota,
     check_bedrock_models,

@@ -7,11 +7,14 @@ calls so that a botocore error becomes a failed `CheckResult` instead of a trace
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from components.endpoint_access import EGRESS_IP_SERVICE
 
 from .report import AWS_ERRORS, CheckResult, result_from_aws_error
 
@@ -31,6 +34,11 @@ class PreflightTarget:
     expected_account_id: str | None
     neuron_availability_zone: str | None = None  # None: the network's first AZ (alphabetically)
     existing_private_subnet_ids: tuple[str, ...] = ()  # an existing VPC's private subnets
+    cluster_name: str = ""
+    public_access_cidrs: tuple[str, ...] = ()  # empty: the API endpoint is private only
+    deployer_in_vpc: bool = False
+    private_access_cidrs: tuple[str, ...] = ()  # let through to the private endpoint on 443
+    existing_vpc_id: str | None = None  # None: the stack creates the VPC
 
 
 def _plain(value: Any) -> Any:
@@ -40,7 +48,7 @@ def _plain(value: Any) -> Any:
 
 def target_from_settings(settings: Any) -> PreflightTarget:
     """Build the target from the stack's `Settings` object (or anything of the same shape)."""
-    network, neuron = settings.network, settings.neuron
+    network, neuron, cluster = settings.network, settings.neuron, settings.cluster
     azs = getattr(network, "availability_zones", None)
     account = getattr(settings, "account_id", None)
     return PreflightTarget(
@@ -51,29 +59,43 @@ def target_from_settings(settings: Any) -> PreflightTarget:
         neuron_max_size=int(neuron.max_size),
         neuron_capacity_type=str(_plain(neuron.capacity_type)).upper().replace("-", "_"),
         bedrock_model_ids=[str(m.model_id) for m in settings.bedrock_models],
-        eks_version=str(settings.cluster.version),
+        eks_version=str(cluster.version),
         expected_account_id=str(account) if account else None,
         neuron_availability_zone=getattr(neuron, "availability_zone", None),
         existing_private_subnet_ids=tuple(getattr(network, "existing_private_subnet_ids", None) or ()),
+        cluster_name=str(settings.cluster_name),
+        public_access_cidrs=tuple(str(c) for c in cluster.public_access_cidrs),
+        deployer_in_vpc=bool(cluster.deployer_in_vpc),
+        private_access_cidrs=tuple(str(c) for c in cluster.private_access_cidrs),
+        existing_vpc_id=network.existing_vpc_id or None,
     )
 
 
 class Clients:
-    """Lazily created, cached boto3 clients for one region.
+    """Lazily created, cached boto3 clients for one region, and the caller's egress IP.
 
     `factory(service, region)` builds a client; pass one to wrap clients (record calls,
-    attach a botocore Stubber) or to use a specific boto3 session.
+    attach a botocore Stubber) or to use a specific boto3 session. `egress_ip()` returns the
+    public IP address this machine's connections leave from (tests pass a stub).
     """
 
-    def __init__(self, region: str, factory: Callable[[str, str], Any] | None = None) -> None:
+    def __init__(self, region: str, factory: Callable[[str, str], Any] | None = None,
+                 egress_ip: Callable[[], str] | None = None) -> None:
         self.region = region
         self._factory = factory or _default_factory()
         self._cache: dict[str, Any] = {}
+        self.egress_ip = egress_ip or fetch_egress_ip
 
     def __call__(self, service: str) -> Any:
         if service not in self._cache:
             self._cache[service] = self._factory(service, self.region)
         return self._cache[service]
+
+
+def fetch_egress_ip(url: str = EGRESS_IP_SERVICE, timeout: float = 5.0) -> str:
+    """This machine's public IPv4 address as AWS sees it (the service answers with the bare address)."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed https URL
+        return response.read(64).decode("ascii", "replace").strip()
 
 
 def _default_factory() -> Callable[[str, str], Any]:

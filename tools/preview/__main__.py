@@ -76,6 +76,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    from tools.offline.engine import exit_process
+    from tools.offline.process import run_command
 
-    exit_process(main())
+    run_command(main)

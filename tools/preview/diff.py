@@ -13,10 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from tools.offline.updates import update_findings
 from tools.preview.model import Preview
 from tools.preview.render import dump_yaml, is_kubernetes_object, manifest, parse_document
 from tools.preview.revision import RevisionError, RevisionRun, render_revision  # noqa: F401 - render_revision re-exported
-from tools.preview.summary import money
+from tools.preview.cost_section import money
 
 MARKDOWN_BUDGET = 60_000  # GitHub comments stop at 65,536 characters
 MAX_DIFF_LINES = 400
@@ -46,6 +47,8 @@ class DiffReport:
     old_cost: Optional[dict[str, Any]] = None
     error: Optional[str] = None
     changes: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What `pulumi up` of this change would have refused or deleted (tools.offline.updates)."""
 
     def of(self, status: str) -> list[Change]:
         return [c for c in self.changes if c.status == status]
@@ -92,6 +95,7 @@ def compare_with(preview: Preview, old: RevisionRun) -> DiffReport:
         report.error = str(err)
         return report
     report.changes = compare(report.old_entries, report.new_entries)
+    report.warnings = update_findings(report.old_entries, report.new_entries)
     return report
 
 
@@ -112,6 +116,8 @@ def _expand(value: Any) -> Any:
 def view(entry: dict[str, Any], with_dependencies: bool = False) -> str:
     """What a reviewer reads for one resource: its manifest, or its inputs."""
     text = dump_yaml(manifest(entry)) if is_kubernetes_object(entry) else dump_yaml({"inputs": _expand(entry["inputs"])})
+    if entry.get("protect"):
+        text += "# protect: true (a destroy stops here)\n"
     if with_dependencies:
         text += "# dependsOn:\n" + "".join(f"#   {urn}\n" for urn in entry["dependencies"])
     return text
@@ -158,6 +164,9 @@ def render_text(report: DiffReport) -> str:
                f"({_signed(report.cost_delta)})")
     for type_, old, new in report.count_changes():
         out.append(f"  {type_}: {old} -> {new}")
+    if report.warnings:
+        out += ["", "Update warnings (what `pulumi up` of this change does to a live stack):"]
+        out += [f"  ! {w}" for w in report.warnings]
     for status, mark in (("added", "+"), ("removed", "-")):
         if report.of(status):
             out += ["", f"{status.capitalize()}:"]
@@ -204,6 +213,9 @@ def render_markdown(report: DiffReport) -> str:
     out += [f"| {c} | {money(o)} | {money(n)} | {_signed(n - o)} |" for c, o, n in report.cost_rows() if o or n]
     out += [f"| **total** | **{money(report.old_cost['monthlyTotal'])}** | **{money(report.new_cost['monthlyTotal'])}** "
             f"| **{_signed(report.cost_delta)}** |", ""]
+    if report.warnings:
+        out += ["**Update warnings** (what `pulumi up` of this change does to a live stack):", ""]
+        out += [f"- {w}" for w in report.warnings] + [""]
     if not report.changes:
         out.append("No resource changes.")
         return "\n".join(out) + "\n"

@@ -13,8 +13,17 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
 
 
-def requested_cores(entries: list[dict[str, Any]]) -> int:
-    """NeuronCores every model server replica requests together."""
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+
+
+def requested_cores(entries: list[dict[str, Any]], at_max: bool = False) -> int:
+    """NeuronCores every model server replica requests together (as rendered; `at_max`: with each
+    KEDA-scaled Deployment at its ScaledObject's maxReplicaCount)."""
+    maximum = {}
+    for entry in entries:
+        if entry["type"] == SCALED_OBJECT:
+            spec = entry["inputs"].get("spec") or {}
+            maximum[(spec.get("scaleTargetRef") or {}).get("name")] = int(spec.get("maxReplicaCount", 100))
     total = 0
     for entry in entries:
         if entry["type"] not in WORKLOADS or not is_kubernetes_object(entry):
@@ -25,14 +34,16 @@ def requested_cores(entries: list[dict[str, Any]]) -> int:
             requests = (container.get("resources") or {}).get("requests") or {}
             cores = requests.get(catalog.NEURON_CORE_RESOURCE)
             if cores is not None:
-                total += int(str(cores)) * int(spec.get("replicas", 1))
+                name = (entry["inputs"].get("metadata") or {}).get("name")
+                replicas = maximum.get(name, spec.get("replicas", 1)) if at_max else spec.get("replicas", 1)
+                total += int(str(cores)) * int(replicas)
     return total
 
 
 def capacity_lines(entries: list[dict[str, Any]]) -> list[str]:
     """One line per Neuron node group: `<group>: desired x <type> (<why>) = N NeuronCores; ...`."""
     lines = []
-    wanted = requested_cores(entries)
+    wanted, ceiling = requested_cores(entries), requested_cores(entries, at_max=True)
     for entry in entries:
         if entry["type"] != NODE_GROUP:
             continue
@@ -42,8 +53,10 @@ def capacity_lines(entries: list[dict[str, Any]]) -> list[str]:
             continue
         node, why = catalog.launched_neuron_type(types, str(inputs.get("capacityType") or "ON_DEMAND"))
         desired = int((inputs.get("scalingConfig") or {}).get("desiredSize", 0))
-        lines.append(
-            f"{entry['name']}: {desired} x {node.name} ({why}) = {desired * node.neuron_cores} NeuronCores; "
-            f"model servers request {wanted}"
-        )
+        line = (f"{entry['name']}: {desired} x {node.name} ({why}) = {desired * node.neuron_cores} NeuronCores; "
+                f"model servers request {wanted}")
+        if ceiling != wanted:  # KEDA scales them: what every model at maxReplicas needs, what maxSize holds
+            top = int((inputs.get("scalingConfig") or {}).get("maxSize", desired))
+            line += f", {ceiling} at maxReplicas (maxSize {top} x {node.name} = {top * node.neuron_cores})"
+        lines.append(line)
     return lines

@@ -19,7 +19,7 @@ from tools.offline.records import StackRun
 from tools.preview.masking import Masker
 
 GENERATED_FILES = ("resources.json", "cost.json", "summary.md", "policy.json")
-GENERATED_DIRS = ("manifests", "iam", "config")
+GENERATED_DIRS = ("manifests", "iam", "config", "rules")
 CLUSTER_SCOPE = "_cluster"
 # kinds that live outside namespaces; a namespaced object without a namespace goes to `default`
 CLUSTER_SCOPED_KINDS = frozenset({
@@ -50,6 +50,10 @@ def entries(run: StackRun, masker: Masker) -> list[dict[str, Any]]:
             "custom": r.custom,
             "inputs": sort_keys(masker.inputs(r)),
             "dependencies": sorted(r.dependencies),
+            # resource options that decide a destroy or an update (tools.preview.teardown, tools.offline.updates)
+            **({"protect": True} if r.protect else {}),
+            **({"replaceOnChanges": r.replace_on_changes} if r.replace_on_changes else {}),
+            **({"deleteBeforeReplace": True} if r.delete_before_replace else {}),
         }
         for r in sorted(run.resources, key=lambda r: r.urn)
     ]
@@ -158,6 +162,21 @@ def config_files(all_entries: Iterable[dict[str, Any]]) -> dict[str, str]:
     return files
 
 
+# alert rules
+
+def rule_files(all_entries: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """`rules/<namespace>-<name>.yaml` for every PrometheusRule: its spec is a plain Prometheus rule
+    file (`groups:`), the one `promtool check rules` reads."""
+    files: dict[str, str] = {}
+    for entry in all_entries:
+        if entry["type"] != "kubernetes:monitoring.coreos.com/v1:PrometheusRule":
+            continue
+        meta = entry["inputs"].get("metadata") or {}
+        path = f"rules/{safe(str(meta.get('namespace', 'default')))}-{safe(str(meta.get('name') or entry['name']))}.yaml"
+        files[unique(files, path, entry["name"])] = dump_yaml(entry["inputs"].get("spec") or {})
+    return files
+
+
 # writing
 
 def build(all_entries: list[dict[str, Any]], cost: dict[str, Any], summary_md: str,
@@ -171,6 +190,7 @@ def build(all_entries: list[dict[str, Any]], cost: dict[str, Any], summary_md: s
         **manifests(all_entries),
         **iam_documents(all_entries),
         **config_files(all_entries),
+        **rule_files(all_entries),
     }
     return dict(sorted(files.items()))
 

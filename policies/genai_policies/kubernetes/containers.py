@@ -10,11 +10,14 @@ from typing import Any, Iterator, Mapping, Optional
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
+    ReportViolation,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from ..common import as_list, dig, exemptions_schema, has_key, is_map, known_or
-from .workloads import PlatformExemption, Workload, container_rule
+from .workloads import PlatformExemption, Workload, container_rule, workload
 
 DEFAULT_ALLOWED_REGISTRIES = [
     "public.ecr.aws",
@@ -51,6 +54,15 @@ DEVICE_PLUGIN_ROOT_EXEMPTION = PlatformExemption(
     reason="Upstream Neuron device plugin runs as root: it creates its registration socket in the root-owned "
     "hostPath /var/lib/kubelet/device-plugins on the node. Privilege escalation stays forbidden.",
     still_checked=_no_privilege_escalation,
+)
+
+
+# neuron-monitor reads the Neuron devices' counters: privileged, as the Neuron docs' DaemonSet runs it
+# (aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml); components/monitoring/neuron_monitor.py
+NEURON_MONITOR_ROOT_EXEMPTION = PlatformExemption(
+    kind="DaemonSet", namespace="kube-system", name="neuron-monitor", image="public.ecr.aws/neuron/neuron-monitor",
+    reason="Upstream neuron-monitor runs privileged to read the Neuron devices on the node (Neuron docs' DaemonSet); "
+    "requesting the devices through the device plugin instead would take them away from vLLM.",
 )
 
 
@@ -128,20 +140,62 @@ def registry_allowed(registry: str, allowed: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(registry, pattern.lower()) for pattern in allowed)
 
 
-def _allowed_registries(config: Mapping[str, Any], wl: Workload) -> list[str]:
-    return [str(r) for r in config.get("allowedRegistries", DEFAULT_ALLOWED_REGISTRIES)]
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
+# A private ECR registry host: <account>.dkr.ecr.<region>.amazonaws.com (.com.cn in China)
+_PRIVATE_ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 
 
-def _image_registry(label: str, container: Mapping[str, Any], allowed: list[str]) -> Iterator[str]:
-    image = container.get("image")
+def own_ecr_repositories(resources) -> list[tuple[Optional[str], Optional[str]]]:
+    """(repository URL, name) of each ECR repository the stack declares; either may be unknown
+    (None) in a preview. Stack policies see outputs, so after an update the URL is known."""
+    found = []
+    for r in resources:
+        if r.resource_type == ECR_REPOSITORY:
+            url, name = known_or(lambda r=r: r.props.get("repositoryUrl"), None), known_or(lambda r=r: r.props.get("name"), None)
+            found.append((url if isinstance(url, str) else None, name if isinstance(name, str) else None))
+    return found
+
+
+def from_own_repository(image: str, repositories: list[tuple[Optional[str], Optional[str]]]) -> bool:
+    """The image is in one of the stack's own ECR repositories: its registry/repository equals the
+    repository URL, or, while the URL is unknown (preview), it is a private ECR registry and the
+    repository has the declared name."""
+    registry, repository, _, _ = parse_image(image)
+    for url, name in repositories:
+        if url is not None:
+            if f"{registry}/{repository}".lower() == url.lower():
+                return True
+        elif name is not None and repository == name and _PRIVATE_ECR.match(registry):
+            return True
+    return False
+
+
+def _image_registry(label: str, container: Mapping[str, Any], allowed: list[str],
+                    repositories: list[tuple[Optional[str], Optional[str]]]) -> Iterator[str]:
+    image = known_or(lambda: container.get("image"), None)
     if not isinstance(image, str) or not image:
-        return  # k8s-image-tag reports a missing image
+        return  # k8s-image-tag reports a missing image; an unknown one (preview) is checked at update
     registry = parse_image(image)[0]
-    if not registry_allowed(registry, allowed):
+    if not registry_allowed(registry, allowed) and not from_own_repository(image, repositories):
         yield (
-            f"{label} image {image!r} comes from {registry}, not an allowed registry {allowed}. Fix: use an image "
-            "from an allowed registry, or allow this one in the policy pack config (allowedRegistries) if it is yours."
+            f"{label} image {image!r} comes from {registry}, not an allowed registry {allowed} nor an ECR repository "
+            "this stack declares. Fix: use an image from an allowed registry, or allow this one in the policy pack "
+            "config (allowedRegistries) if it is yours."
         )
+
+
+def _registries_of_workloads(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    config = args.get_config()
+    allowed = [str(r) for r in config.get("allowedRegistries", DEFAULT_ALLOWED_REGISTRIES)]
+    resources = list(args.resources)
+    repositories = own_ecr_repositories(resources)
+    for resource in resources:
+        wl = known_or(lambda r=resource: workload(r), None)
+        if wl is None:
+            continue
+        for label, container in known_or(lambda w=wl: list(w.containers()), []):
+            for message in _image_registry(label, container, allowed, repositories):
+                report_violation(message, resource.urn)
 
 
 def _secret_env_names(config: Mapping[str, Any], wl: Workload) -> tuple[re.Pattern, set[str]]:
@@ -206,7 +260,7 @@ def policies() -> list:
                 "exemptions are built into the pack."
             ),
             validate=container_rule(_security_context, _pod_non_root, exemptions=True,
-                                    platform=[DEVICE_PLUGIN_ROOT_EXEMPTION]),
+                                    platform=[DEVICE_PLUGIN_ROOT_EXEMPTION, NEURON_MONITOR_ROOT_EXEMPTION]),
         ),
         ResourceValidationPolicy(
             name="k8s-image-tag",
@@ -222,9 +276,10 @@ def policies() -> list:
             ),
             validate=container_rule(_image_tag, _forbidden_tags),
         ),
-        ResourceValidationPolicy(
+        StackValidationPolicy(
             name="k8s-image-registry",
-            description="Container images come only from the allowed registries (pack config allowedRegistries).",
+            description="Container images come only from the allowed registries (pack config allowedRegistries) "
+                        "or from an ECR repository the stack itself declares (the agent server's own build).",
             enforcement_level=EnforcementLevel.MANDATORY,
             config_schema=PolicyConfigSchema(
                 properties={
@@ -235,7 +290,7 @@ def policies() -> list:
                     }
                 }
             ),
-            validate=container_rule(_image_registry, _allowed_registries),
+            validate=_registries_of_workloads,
         ),
         ResourceValidationPolicy(
             name="k8s-env-secrets",

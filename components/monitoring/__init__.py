@@ -1,0 +1,1 @@
+"""Metrics, dashboards, alerts and logs of the platform."""
