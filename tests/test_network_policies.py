@@ -34,7 +34,7 @@ from tools.offline.engine import PROJECT_DIR, run_stack
 from tools.offline.records import StackRun
 
 # The apps that call AWS APIs or download (models, embeddings, web content) over HTTPS
-HTTPS_APPS = ("litellm", "langfuse", "langfuse-worker", "open-webui", "custom-server")
+HTTPS_APPS = ("litellm", "langfuse", "langfuse-worker", "open-webui")
 
 
 # --- The intended graph, from the settings ----------------------------------------------------
@@ -51,12 +51,17 @@ def intended_app_edges(settings: Settings) -> set[tuple[str, str]]:
     edges = {
         ("users", "open-webui"), ("users", "langfuse"),
         ("open-webui", "litellm"), ("custom-server", "litellm"), ("open-webui", "custom-server"),
+        ("litellm-keys", "litellm"),  # the Job that registers each client's key
         ("litellm", "langfuse"),
+        # The agent server: models through LiteLLM, traces and metrics to Langfuse web, memory in PostgreSQL
+        ("custom-server", "langfuse"), ("custom-server", "postgres"),
         *{("litellm", m) for m in models},
         *{(c, "postgres") for c in ("langfuse", "langfuse-worker", "litellm", "open-webui")},
         *{(c, "clickhouse") for c in ("langfuse", "langfuse-worker")},
         *{(c, "langfuse-redis") for c in ("langfuse", "langfuse-worker")},
         ("litellm", "cache-redis"),
+        # Prometheus scrapes the gateway and every model server on their /metrics port; Grafana reaches none
+        ("prometheus", "litellm"), *{("prometheus", m) for m in models},
     }
     if settings.open_webui.replicas > 1:  # Redis-backed websockets and config sync
         edges.add(("open-webui", "cache-redis"))
@@ -124,7 +129,7 @@ def cluster(stack_run, clusters) -> Cluster:
 def test_the_genai_pods_are_the_expected_apps(stack_run, cluster):
     settings = stack_settings(stack_run.stack)
     apps = {"litellm", "langfuse", "langfuse-worker", "open-webui", "custom-server",
-            "postgres", "clickhouse", "langfuse-redis", "cache-redis"}
+            "postgres", "clickhouse", "langfuse-redis", "cache-redis", "litellm-keys"}
     assert sorted(p.name for p in cluster.pods) == sorted(apps | {m.service_name for m in settings.models})
 
 
@@ -134,7 +139,7 @@ def test_traffic_graph_is_exactly_the_intended_one(stack_run):
 
 def test_in_namespace_edges_match_the_app_graph(stack_run, cluster):
     """The same comparison restricted to the app graph, for a readable failure."""
-    pod_names = {p.name for p in cluster.pods} | {"users"}
+    pod_names = {p.name for p in cluster.pods} | {"users", "prometheus", "grafana"}
     actual = {(s, d) for s, d, _ in cluster.edges() if s in pod_names and d in pod_names}
     assert actual == intended_app_edges(stack_settings(stack_run.stack))
 
@@ -177,8 +182,8 @@ def test_internet_egress_only_https_and_only_where_needed(stack_run, cluster):
     assert {s for s, d, _ in edges if d == "internet"} == needs
     assert {port for _, d, port in edges if d == "internet"} == {"443/TCP"}
     assert not {e for e in edges if e[1] == "ec2-metadata"}, "no pod may reach the instance metadata service"
-    # Structurally: every ipBlock is 0.0.0.0/0 on 443/TCP or the agent's /32 on 80/TCP, no `except`
-    for policy in cluster.policies:
+    # Structurally: every ipBlock in genai is 0.0.0.0/0 on 443/TCP or the agent's /32 on 80/TCP, no `except`
+    for policy in (p for p in cluster.policies if p.namespace == NAMESPACE):
         for rule in policy.spec.get("egress") or []:
             blocks = [peer["ipBlock"] for peer in rule.get("to") or [] if "ipBlock" in peer]
             for block in blocks:
@@ -227,7 +232,7 @@ def test_two_models_get_edges_from_litellm_only():
     assert_graph(run, settings)
     edges = cluster_for(run, settings).edges()
     for model in ("vllm-llama3-2-1b", "vllm-qwen-0-5b"):
-        assert {s for s, d, _ in edges if d == model} == {"litellm"}
+        assert {s for s, d, _ in edges if d == model} == {"litellm", "prometheus"}
         assert (model, "internet", "443/TCP") in edges
 
 
@@ -301,5 +306,6 @@ def test_no_front_door_no_outside_sources():
     run = run_stack("dev", overrides=config)
     settings = stack_settings("dev", config)
     assert_graph(run, settings)
-    assert not any("ipBlock" in peer for p in cluster_for(run, settings).policies
+    # genai's policies (monitoring's own admit the VPC to the operator's webhook port)
+    assert not any("ipBlock" in peer for p in cluster_for(run, settings).policies if p.namespace == NAMESPACE
                    for rule in p.spec.get("ingress") or [] for peer in rule.get("from") or [])
