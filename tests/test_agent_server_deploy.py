@@ -12,7 +12,7 @@ from components.apps.agent_image import SOURCE_DIR, content_tag, context_files
 from components.settings import load_stack_settings
 from components.settings.loading import read_stack_file
 from netpol_graph import cluster_of
-from rendered import env, gateway_config, k8s, workload
+from rendered import env, gateway_config, k8s, secret_data, workload
 from tools.offline.engine import PROJECT_DIR
 from tools.offline.mocks import docker_build_image
 
@@ -98,7 +98,9 @@ def test_the_env_contract_resolves_to_the_platforms_secrets(stack_run):
     agent, litellm, langfuse, pg = (env(stack_run, n) for n in ("custom-server", "litellm", "langfuse", "postgres"))
     assert agent["AGENT_SERVER_API_KEY"] == env(stack_run, "open-webui")["OPENAI_API_KEYS"].split(";")[1]
     assert agent["LITELLM_BASE_URL"] == "http://litellm.genai.svc.cluster.local:4000"
-    assert agent["LITELLM_API_KEY"] == litellm["LITELLM_MASTER_KEY"]
+    # its own client key from the gateway keys' Secret (limits per client), never the master key
+    assert agent["LITELLM_API_KEY"] == secret_data(stack_run, "litellm-keys-clients")["custom-server"]
+    assert agent["LITELLM_API_KEY"] != litellm["LITELLM_MASTER_KEY"]
     served = [m["model_name"] for m in gateway_config(stack_run)["model_list"]]
     assert agent["AGENT_MODEL"] in served
     assert agent["DATABASE_URL"] == (
