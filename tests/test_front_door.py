@@ -75,8 +75,8 @@ def test_one_shared_alb_with_https_routes_per_host(stack_run):
     expected = {f"chat.{fd.domain}": ("open-webui", 80), f"traces.{fd.domain}": ("langfuse", 3000)}
     if fd.hosts.api:
         expected[f"api.{fd.domain}"] = ("litellm", 4000)
-    assert {h: (i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
-                i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"])
+    assert {h: (i["spec"]["rules"][0]["http"]["paths"][-1]["backend"]["service"]["name"],
+                i["spec"]["rules"][0]["http"]["paths"][-1]["backend"]["service"]["port"]["number"])
             for h, i in ingresses.items()} == expected
     services = {s["metadata"]["name"]: {p["port"] for p in s["spec"]["ports"]} for s in objects(stack_run, "Service")}
     for host, ingress in ingresses.items():
@@ -86,6 +86,23 @@ def test_one_shared_alb_with_https_routes_per_host(stack_run):
             {"HTTP": 80}, {"HTTPS": 443}]
         service, port = expected[host]
         assert port in services[service], (service, services[service])
+
+
+def test_the_api_host_answers_metrics_itself(stack_runs):
+    """LiteLLM's /metrics needs no key (for the in-cluster Prometheus): through the ALB it is a fixed
+    404, a rule listed before the forward to the gateway; the other hosts forward every path."""
+    for run in stack_runs.values():
+        for ingress in objects(run, "Ingress"):
+            paths = ingress["spec"]["rules"][0]["http"]["paths"]
+            annotations = ingress["metadata"]["annotations"]
+            if paths[-1]["backend"]["service"]["name"] != "litellm":
+                assert len(paths) == 1 and not any(".actions." in k for k in annotations)
+                continue
+            assert [(p["path"], p["backend"]["service"]) for p in paths] == [
+                ("/metrics", {"name": routes.BLOCK_ACTION, "port": {"name": "use-annotation"}}),
+                ("/", {"name": "litellm", "port": {"number": 4000}})]
+            action = json.loads(annotations[f"alb.ingress.kubernetes.io/actions.{routes.BLOCK_ACTION}"])
+            assert action["type"] == "fixed-response" and action["fixedResponseConfig"]["statusCode"] == "404"
 
 
 def test_prod_has_the_api_route_and_a_waf_with_managed_rules(stack_runs):

@@ -66,23 +66,42 @@ def ingress_class_spec() -> dict[str, Any]:
     }
 
 
+# Paths the ALB answers itself with a 404 instead of forwarding: LiteLLM's /metrics is open without
+# a key for the in-cluster Prometheus (require_auth_for_metrics_endpoint: false, gateway_config.py)
+BLOCKED_PATHS = {"api": ["/metrics"]}
+BLOCK_ACTION = "not-found"  # an `actions.<name>` annotation, used by a backend on port name `use-annotation`
+
+
 def ingress_annotations(route: str) -> dict[str, str]:
-    """Per-Ingress settings the class cannot hold: listeners and the target health check."""
-    return {
+    """Per-Ingress settings the class cannot hold: listeners, the target health check and the
+    fixed-response action of blocked paths (aws-load-balancer-controller annotation guide:
+    alb.ingress.kubernetes.io/actions.${action-name})."""
+    annotations = {
         "alb.ingress.kubernetes.io/listen-ports": json.dumps(LISTEN_PORTS),
         "alb.ingress.kubernetes.io/healthcheck-path": BACKENDS[route][2],
     }
+    if BLOCKED_PATHS.get(route):
+        annotations[f"alb.ingress.kubernetes.io/actions.{BLOCK_ACTION}"] = json.dumps({
+            "type": "fixed-response",
+            "fixedResponseConfig": {"contentType": "text/plain", "statusCode": "404", "messageBody": "Not Found"},
+        })
+    return annotations
 
 
 def ingress_spec(route: str, host: str) -> dict[str, Any]:
-    """One host, every path to the route's Service, TLS for that host (certificate from the class)."""
+    """One host, every path to the route's Service except the blocked ones (listed first: the
+    controller gives an Ingress's paths rule priorities in their order), TLS for that host
+    (certificate from the class)."""
     service, port, _ = BACKENDS[route]
+    blocked = [{"path": path, "pathType": "Prefix",
+                "backend": {"service": {"name": BLOCK_ACTION, "port": {"name": "use-annotation"}}}}
+               for path in BLOCKED_PATHS.get(route, [])]
     return {
         "ingressClassName": INGRESS_CLASS,
         "tls": [{"hosts": [host]}],
         "rules": [{
             "host": host,
-            "http": {"paths": [{
+            "http": {"paths": [*blocked, {
                 "path": "/", "pathType": "Prefix",
                 "backend": {"service": {"name": service, "port": {"number": port}}},
             }]},
