@@ -85,8 +85,11 @@ def test_client_secret_without_an_oidc_provider_is_refused():
 
 
 def test_partition_without_a_published_controller_policy():
+    # without Bedrock a model keeps a replica (nothing to fall back to at zero)
     message = error_of(BASE, **{"aws:region": "us-gov-west-1", "genai-platform:bedrockModels": [],
-                               "genai-platform:cluster": {"version": "1.35"}})
+                               "genai-platform:cluster": {"version": "1.35"},
+                               "genai-platform:models": [{"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct",
+                                                          "minReplicas": 1}]})
     assert "genai-platform:frontDoor.enabled = True: false in us-gov-west-1" in message
 
 
