@@ -119,6 +119,7 @@ shared_claim = None
 if settings.model_cache.kind == "efs" and settings.models:
     shared_claim = SharedModelCache(f"{stack}-model-cache", {
         "settings": settings.model_cache,
+        "retention": settings.retention,
         "cluster_name": cluster.cluster_name,
         "cluster_security_group_id": aws.eks.get_cluster_output(name=cluster.cluster_name).vpc_config.cluster_security_group_id,
         "vpc_id": network.vpc_id,

@@ -19,6 +19,7 @@ from pulumi_kubernetes.core.v1 import PersistentVolume, PersistentVolumeClaim
 
 from components import catalog
 from components.pod_identity import PodIdentityRole
+from components.retention import DataRetention
 from components.settings.scaling import ModelCacheSettings
 
 EFS_CSI_ADDON = "aws-efs-csi-driver"
@@ -36,6 +37,8 @@ class SharedModelCacheArgs(TypedDict):
 
     settings: ModelCacheSettings
     """Throughput mode."""
+    retention: DataRetention
+    """Whether the claim is protected (`retainData`)."""
     cluster_name: pulumi.Input[str]
     """The EKS cluster (add-on, Pod Identity)."""
     cluster_security_group_id: pulumi.Input[str]
@@ -143,8 +146,8 @@ class SharedModelCache(pulumi.ComponentResource):
                 "volumeName": volume.metadata["name"],
                 "resources": {"requests": {"storage": NOMINAL_CAPACITY}},
             },
-            # Stateful data survives a config mistake: never delete the claim implicitly
-            opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(protect=True)),
+            # Stateful data survives a config mistake: the claim is protected while the stack retains data
+            opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(protect=args["retention"].protect)),
         )
         self.file_system_id = fs.id
         self.claim_name = claim.metadata["name"]

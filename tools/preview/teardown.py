@@ -84,7 +84,8 @@ def retained_claims(entries: list[dict[str, Any]]) -> list[tuple[str, str, float
                 default = name
     out = []
     for claim, class_name, gib in claims(entries):
-        name = class_name or default
+        # storageClassName "" binds a pre-made volume (no class): only an absent class means the default
+        name = default if class_name is None else class_name
         if policies.get(name or "") == "Retain":
             out.append((claim, name, gib))
     return out
