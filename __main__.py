@@ -21,6 +21,7 @@ from components.bedrock_access import BedrockAccess
 from components.cluster import Cluster
 from components.endpoint_access import refuse_placeholders_when_deploying
 from components.exports import access_instructions
+from components.front_door.component import FrontDoor, FrontDoorRoutes
 from components.monitoring.component import Monitoring
 from components.namespace import PlatformNamespace
 from components.network import Network
@@ -104,13 +105,21 @@ namespace = PlatformNamespace(f"{stack}-namespace", {
     "name": NAMESPACE, "provider": cluster.provider, "depends_on": cluster.apps_wait_for,
 })
 credentials = Credentials(f"{stack}-credentials", settings.retention)
+# The front door (issue 12): controller, certificate, WAF and SSO first, so the apps know their URLs
+front_door = None
+if settings.front_door.enabled:
+    front_door = FrontDoor(f"{stack}-front-door", settings, cluster_name=cluster.cluster_name, vpc_id=network.vpc_id,
+                           account_id=account_id, provider=cluster.provider, tags=tags,
+                           client_secret=pulumi.Config().get_secret("ssoClientSecret"))
 ctx = AppContext(settings=settings, namespace=namespace.name, namespace_name=NAMESPACE, provider=cluster.provider,
-                 credentials=credentials, account_id=account_id, pod_identities=bedrock.associations)
+                 credentials=credentials, account_id=account_id, pod_identities=bedrock.associations,
+                 front_door=front_door.plan if front_door else None)
 DataStores(f"{stack}-datastores", ctx)
 shared_claim = None
 if settings.model_cache.kind == "efs" and settings.models:
     shared_claim = SharedModelCache(f"{stack}-model-cache", {
         "settings": settings.model_cache,
+        "retention": settings.retention,
         "cluster_name": cluster.cluster_name,
         "cluster_security_group_id": aws.eks.get_cluster_output(name=cluster.cluster_name).vpc_config.cluster_security_group_id,
         "vpc_id": network.vpc_id,
@@ -122,7 +131,6 @@ if settings.model_cache.kind == "efs" and settings.models:
         "provider": cluster.provider,
         "tags": tags,
         "addon_version": settings.cluster.addon_versions.get("aws-efs-csi-driver"),
-        "retention": settings.retention,
         "expected_gib": sum(m.cache_gib for m in settings.models),
     }).claim_name
 models = ModelServers(f"{stack}-models", ctx, pulumi.Config().get_secret("hfToken"), shared_claim=shared_claim)
@@ -139,11 +147,15 @@ gateway_keys = GatewayKeys(
 )
 langfuse = Langfuse(f"{stack}-langfuse", ctx, cluster.cluster_name, tags)
 agent = AgentServer(f"{stack}-agent-server", ctx, gateway_url=gateway.url, gateway_key=gateway_keys.keys["custom-server"], tags=tags)
-OpenWebUI(
+open_webui = OpenWebUI(
     f"{stack}-open-webui", ctx, gateway_url=gateway.url, gateway_key=gateway_keys.keys["open-webui"], agent_url=agent.url,
     agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
 )
 ReaderAccess(f"{stack}-reader-access", ctx)
+if front_door:
+    alb_subnets = network.public_subnet_ids if settings.front_door.scheme == "internet-facing" else network.private_subnet_ids
+    FrontDoorRoutes(f"{stack}-front-door-routes", front_door, settings, namespace=namespace.name, subnet_ids=alb_subnets,
+                    provider=cluster.provider, tags=tags, depends_on=[gateway, langfuse, open_webui])
 monitoring = None
 if settings.monitoring.enabled:
     monitoring = Monitoring(f"{stack}-monitoring", {
@@ -164,6 +176,8 @@ pulumi.export("langfuseEventBucket", langfuse.bucket_name)
 pulumi.export("litellmMasterKey", gateway.master_key)
 pulumi.export("langfuseAdminPassword", langfuse.admin_password)
 pulumi.export("langfuseAdminEmail", settings.langfuse.admin_email)
+pulumi.export("openWebuiAdminEmail", settings.open_webui.admin_email)
+pulumi.export("openWebuiAdminPassword", pulumi.Output.secret(credentials.open_webui_admin_password))
 pulumi.export("access", access_instructions(settings, NAMESPACE))
 if monitoring is not None:
     pulumi.export("grafanaAdminPassword", monitoring.grafana_admin_password)

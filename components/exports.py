@@ -1,7 +1,8 @@
-"""How people reach each UI and API: service names, ports and port-forward commands."""
+"""How people reach each UI and API: public URLs (front door), service names, port-forward commands."""
 
 from __future__ import annotations
 
+from components.front_door.plan import EXPOSED
 from components.settings import Settings
 
 # service -> (service port, suggested local port, what it is)
@@ -13,12 +14,24 @@ ENTRY_POINTS = {
 }
 
 
+def protections(settings: Settings) -> list[str]:
+    """What guards the front door's URLs, in the order a request meets them."""
+    fd = settings.front_door
+    found = ["TLS (HTTP redirected to HTTPS)", f"{fd.scheme} ALB"]
+    if fd.restricted_cidrs:
+        found.append(f"allow-list {', '.join(fd.restricted_cidrs)}")
+    if fd.waf.enabled:
+        found.append(f"WAF ({', '.join(fd.waf.managed_rule_groups)})")
+    return found
+
+
 def access_instructions(settings: Settings, namespace: str) -> dict[str, dict[str, object]]:
-    """One entry per reachable service, including every self-hosted model."""
+    """One entry per reachable service, including every self-hosted model. Services behind the
+    front door also carry their https `url` and what protects it; port-forward stays the fallback."""
     entries = dict(ENTRY_POINTS)
     for model in settings.models:
         entries[model.service_name] = (8000, 8000, f"vLLM serving {model.name}")
-    return {
+    access = {
         service: {
             "service": f"{service}.{namespace}.svc.cluster.local:{port}",
             "portForward": f"kubectl port-forward -n {namespace} svc/{service} {local}:{port}",
@@ -26,3 +39,11 @@ def access_instructions(settings: Settings, namespace: str) -> dict[str, dict[st
         }
         for service, (port, local, what) in entries.items()
     }
+    fd = settings.front_door
+    for route, (app, _) in EXPOSED.items():
+        url = fd.url(route)
+        if url:
+            sso = f"SSO ({fd.sso.provider})" if fd.sso.enabled and route != "api" else None
+            app_auth = "API key (Bearer)" if route == "api" else "app login"
+            access[app] |= {"url": url, "protectedBy": [*protections(settings), sso or app_auth]}
+    return access

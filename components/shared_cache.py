@@ -37,6 +37,8 @@ class SharedModelCacheArgs(TypedDict):
 
     settings: ModelCacheSettings
     """Throughput mode."""
+    retention: DataRetention
+    """Whether the claim is protected (`retainData`)."""
     cluster_name: pulumi.Input[str]
     """The EKS cluster (add-on, Pod Identity)."""
     cluster_security_group_id: pulumi.Input[str]
@@ -61,8 +63,6 @@ class SharedModelCacheArgs(TypedDict):
     """The EFS CSI add-on version (cluster.addonVersions; None: the EKS default for the cluster version)."""
     expected_gib: int
     """What the models will store (their cacheGib summed): the cost estimate prices this much."""
-    retention: DataRetention
-    """genai-platform:retainData: whether the claim is protected."""
 
 
 class SharedModelCache(pulumi.ComponentResource):
@@ -146,7 +146,7 @@ class SharedModelCache(pulumi.ComponentResource):
                 "volumeName": volume.metadata["name"],
                 "resources": {"requests": {"storage": NOMINAL_CAPACITY}},
             },
-            # Stateful data survives a config mistake (retainData): never delete the claim implicitly
+            # Stateful data survives a config mistake: the claim is protected while the stack retains data
             opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(protect=args["retention"].protect)),
         )
         self.file_system_id = fs.id

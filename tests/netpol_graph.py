@@ -9,7 +9,9 @@ workloads' pod templates, identified by their `app.kubernetes.io/name` label.
 Outside endpoints are probed as well: "users" (a pod in a namespace labelled
 `genai-platform/user-ingress: "true"`), kube-dns and another kube-system pod, a pod in an
 unlabelled namespace, and IP addresses (the internet, the EC2 metadata service, the EKS Pod
-Identity agent).
+Identity agent). Sources outside the cluster are probed too: the front door's ALB (an address in
+the ALB's subnets: with IP targets it connects to pods from there), another address in the VPC
+and a client on the internet.
 """
 
 from __future__ import annotations
@@ -165,6 +167,7 @@ class Cluster:
     outside: list[Endpoint]
     users: Endpoint
     pod_identity_service_accounts: set[str]
+    sources: list[Endpoint] = field(default_factory=list)
     monitoring: list[Endpoint] = field(default_factory=list)
     """Pods of the `monitoring` namespace that call genai pods (Prometheus) or must not (Grafana)."""
 
@@ -181,7 +184,8 @@ class Cluster:
     def edges(self) -> set[Edge]:
         """Every (source, destination, port) that both ends allow."""
         found = set()
-        pairs = [(s, d) for s in self.pods for d in self.pods + self.outside] + [(self.users, d) for d in self.pods]
+        pairs = [(s, d) for s in self.pods for d in self.pods + self.outside]
+        pairs += [(s, d) for s in [self.users, *self.sources] for d in self.pods]
         pairs += [(s, d) for s in self.monitoring for d in self.pods]
         for src, dst in pairs:
             for port in dst.ports:
@@ -241,6 +245,15 @@ def outside_endpoints() -> tuple[Endpoint, list[Endpoint]]:
     return users, outside
 
 
+def outside_sources(alb_ip: Optional[str], vpc_other_ip: str) -> list[Endpoint]:
+    """Clients outside the cluster: the ALB (when there is a front door), a VPC host outside the
+    ALB's subnets, and a client on the internet."""
+    sources = [Endpoint("vpc-other-host", None, vpc_other_ip, ()), Endpoint("internet-client", None, "203.0.113.77", ())]
+    if alb_ip:
+        sources.append(Endpoint("alb", None, alb_ip, ()))
+    return sources
+
+
 def monitoring_endpoints() -> list[Endpoint]:
     """Prometheus and Grafana pods as kube-prometheus-stack labels them, in `monitoring`."""
     labels = {NAME_LABEL: "monitoring"}
@@ -252,7 +265,7 @@ def monitoring_endpoints() -> list[Endpoint]:
     ]
 
 
-def cluster_of(run: StackRun) -> Cluster:
+def cluster_of(run: StackRun, alb_ip: Optional[str] = None, vpc_other_ip: str = "10.10.250.9") -> Cluster:
     objects = manifests(run)
     (namespace,) = [o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == NAMESPACE]
     namespace_labels = {**namespace["metadata"].get("labels", {}), NAME_LABEL: NAMESPACE}
@@ -264,4 +277,5 @@ def cluster_of(run: StackRun) -> Cluster:
         if r.inputs["namespace"] == NAMESPACE
     }
     users, outside = outside_endpoints()
-    return Cluster(pods_of(objects, namespace_labels), policies, outside, users, associations, monitoring_endpoints())
+    return Cluster(pods_of(objects, namespace_labels), policies, outside, users, associations,
+                   outside_sources(alb_ip, vpc_other_ip), monitoring_endpoints())

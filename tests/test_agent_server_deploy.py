@@ -98,7 +98,7 @@ def test_the_env_contract_resolves_to_the_platforms_secrets(stack_run):
     agent, litellm, langfuse, pg = (env(stack_run, n) for n in ("custom-server", "litellm", "langfuse", "postgres"))
     assert agent["AGENT_SERVER_API_KEY"] == env(stack_run, "open-webui")["OPENAI_API_KEYS"].split(";")[1]
     assert agent["LITELLM_BASE_URL"] == "http://litellm.genai.svc.cluster.local:4000"
-    # its own gateway key, the one the key Job registers for it; never the master key
+    # its own client key from the gateway keys' Secret (limits per client), never the master key
     assert agent["LITELLM_API_KEY"] == secret_data(stack_run, "litellm-keys-clients")["custom-server"]
     assert agent["LITELLM_API_KEY"] != litellm["LITELLM_MASTER_KEY"]
     served = [m["model_name"] for m in gateway_config(stack_run)["model_list"]]

@@ -8,6 +8,10 @@ the API server would drop, or reject with `kubectl --validate=strict`) fails her
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
+
+import jsonschema
 
 import kubernetes_validate
 import pytest
@@ -31,6 +35,10 @@ def schema_version(cluster_version: str) -> str:
     return str(closest)
 
 
+# Custom resources (CRDs of third-party controllers): strict schemas written from their API types
+CRD_SCHEMAS = {
+    ("elbv2.k8s.aws/v1beta1", "IngressClassParams"): Path(__file__).parent / "schemas" / "elbv2.k8s.aws_v1beta1_IngressClassParams.json",
+}
 # Custom resources whose CRD schema is not in kubernetes_validate, and the test that checks them
 CHECKED_ELSEWHERE = {("keda.sh/v1alpha1", "ScaledObject"): "tests/test_scaling_rendered.py"}
 
@@ -39,6 +47,11 @@ def validation_errors(objects: list[dict], version: str) -> list[str]:
     """`Kind/ns/name: path: message` for each object that does not validate strictly."""
     errors = []
     for obj in objects:
+        crd_schema = CRD_SCHEMAS.get((obj.get("apiVersion"), obj.get("kind")))
+        if crd_schema:
+            for err in jsonschema.Draft7Validator(json.loads(crd_schema.read_text())).iter_errors(obj):
+                errors.append(f"{object_id(obj)}: {'.'.join(map(str, err.path)) or '(root)'}: {err.message}")
+            continue
         if (obj.get("apiVersion"), obj.get("kind")) in CHECKED_ELSEWHERE:
             continue
         try:
@@ -101,3 +114,19 @@ def test_a_broken_object_fails(stack_runs, breakage):
         broken["status2"] = {}
     errors = validation_errors([broken], version)
     assert len(errors) == 1 and errors[0].startswith(f"Deployment/genai/{broken['metadata']['name']}:"), errors
+
+
+def test_a_broken_ingress_class_params_fails(stack_runs):
+    """The custom resource is checked strictly too: a misspelt field (the controller would ignore
+    it, e.g. an allow-list that never applies) or a bad scheme fails."""
+    version = schema_version(load_stack_settings("dev", PROJECT_DIR).cluster.version)
+    (params,) = [m for m in manifests(stack_runs["dev"], masked=False) if m["kind"] == "IngressClassParams"]
+    assert validation_errors([params], version) == []
+    for breakage in ("inboundCidrs", "scheme"):
+        broken = copy.deepcopy(params)
+        if breakage == "scheme":
+            broken["spec"]["scheme"] = "public"
+        else:
+            broken["spec"]["inboundCidrs"] = broken["spec"].pop("inboundCIDRs")
+        errors = validation_errors([broken], version)
+        assert len(errors) == 1 and errors[0].startswith("IngressClassParams/genai-alb: spec"), errors

@@ -18,16 +18,19 @@ from tools.preview.masking import Masker
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
+KPS = "kube-prometheus-stack"
+
+
+def _kps(run):
+    """The monitoring release (the autoscalers and the front door bring Helm releases of their own)."""
+    (release,) = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == KPS]
+    return release
+
+
 def _one(run, type_, name=None):
     found = [r for r in run.of_type(type_) if name is None or (r.inputs.get("metadata") or {}).get("name") == name]
     assert len(found) == 1, [r.name for r in found]
     return found[0]
-
-
-def _kps(run):
-    """The metrics stack's release (the autoscalers are Helm releases too)."""
-    (release,) = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "kube-prometheus-stack"]
-    return release
 
 
 def test_release_is_pinned_and_values_select_every_monitor(stack_run):
@@ -131,7 +134,7 @@ def test_logs_go_to_log_groups_with_the_retention_from_settings(stack_run):
 
 def test_monitoring_can_be_turned_off():
     run = run_stack("dev", overrides={"genai-platform:monitoring": {"enabled": False}})
-    assert not [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "kube-prometheus-stack"]
+    assert not [r for r in run.of_type(RELEASE) if r.inputs["chart"] == KPS]
     assert all(r.inputs["addonName"] != "amazon-cloudwatch-observability" for r in run.of_type("aws:eks/addon:Addon"))
     assert "grafanaAdminPassword" not in run.outputs
 

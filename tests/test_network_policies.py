@@ -8,10 +8,12 @@ stack settings, so any model list works.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from typing import Any, Optional
 
 import pytest
 
+from components.front_door.plan import EXPOSED, active_routes, alb_subnet_cidrs
 from components.k8s.network import POD_IDENTITY_AGENT
 from components.k8s.spec import USERS_NAMESPACE_LABEL
 from components.settings import Settings, parse_settings
@@ -66,12 +68,33 @@ def intended_app_edges(settings: Settings) -> set[tuple[str, str]]:
     return edges
 
 
+def exposed_apps(settings: Settings) -> set[str]:
+    """The pods behind the front door's hosts."""
+    return {EXPOSED[route][0] for route in active_routes(settings.front_door)}
+
+
+def probe_addresses(settings: Settings) -> tuple[str | None, str]:
+    """(an address in the ALB's subnets or None without a front door, a VPC address outside them)."""
+    cidrs = [ipaddress.ip_network(c) for c in alb_subnet_cidrs(settings)] if settings.front_door.enabled else []
+    alb = str(cidrs[0].network_address + 9) if cidrs else None
+    vpc = ipaddress.ip_network(settings.network.vpc_cidr)
+    other = next(a for a in (n.network_address + 9 for n in vpc.subnets(new_prefix=24)) if not any(a in c for c in cidrs))
+    return alb, str(other)
+
+
+def cluster_for(run: StackRun, settings: Settings) -> Cluster:
+    alb, other = probe_addresses(settings)
+    return cluster_of(run, alb, other)
+
+
 def intended_edges(settings: Settings, cluster: Cluster) -> set[Edge]:
     """The app graph on every container port of the destination, plus DNS for every pod, HTTPS
     to the internet and the Pod Identity agent for the pods that need them."""
     models = {m.service_name for m in settings.models}
     ports = {p.name: p.ports for p in cluster.pods}
     edges = {(src, dst, str(port)) for src, dst in intended_app_edges(settings) for port in ports[dst]}
+    # The front door: the ALB reaches exactly the exposed pods, on their (only) container port
+    edges |= {("alb", app, str(port)) for app in exposed_apps(settings) for port in ports[app]}
     for pod in cluster.pods:
         edges |= {(pod.name, "kube-dns", "53/UDP"), (pod.name, "kube-dns", "53/TCP")}
         if pod.name in HTTPS_APPS or pod.name in models:
@@ -84,7 +107,7 @@ def intended_edges(settings: Settings, cluster: Cluster) -> set[Edge]:
 
 
 def assert_graph(run: StackRun, settings: Settings) -> None:
-    cluster = cluster_of(run)
+    cluster = cluster_for(run, settings)
     actual, intended = cluster.edges(), intended_edges(settings, cluster)
     missing, extra = sorted(intended - actual), sorted(actual - intended)
     assert not missing and not extra, f"{run.stack}: missing edges {missing}; extra edges {extra}"
@@ -95,7 +118,7 @@ def assert_graph(run: StackRun, settings: Settings) -> None:
 
 @pytest.fixture(scope="session")
 def clusters(stack_runs) -> dict[str, Cluster]:
-    return {stack: cluster_of(run) for stack, run in stack_runs.items()}
+    return {stack: cluster_for(run, stack_settings(stack)) for stack, run in stack_runs.items()}
 
 
 @pytest.fixture
@@ -168,7 +191,17 @@ def test_internet_egress_only_https_and_only_where_needed(stack_run, cluster):
                 expected = {"0.0.0.0/0": [{"protocol": "TCP", "port": 443}],
                             POD_IDENTITY_AGENT: [{"protocol": "TCP", "port": 80}]}
                 assert rule.get("ports") == expected.get(block["cidr"]), (policy.name, block, rule.get("ports"))
-        assert not any("ipBlock" in peer for rule in policy.spec.get("ingress") or [] for peer in rule.get("from") or [])
+        # Ingress ipBlocks: only the ALB's subnets, only on the exposed pods' container ports
+        settings = stack_settings(stack_run.stack)
+        alb_cidrs = sorted(alb_subnet_cidrs(settings)) if settings.front_door.enabled else []
+        for rule in policy.spec.get("ingress") or []:
+            blocks = [peer["ipBlock"] for peer in rule.get("from") or [] if "ipBlock" in peer]
+            if blocks:
+                app = policy.spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                assert app in exposed_apps(settings), policy.name
+                assert sorted(b["cidr"] for b in blocks) == alb_cidrs and all("except" not in b for b in blocks)
+                assert rule["ports"] == [{"protocol": "TCP", "port": int(p.split("/")[0])}
+                                         for p in map(str, cluster.pod(app).ports)], policy.name
 
 
 def test_pod_identity_agent_only_for_associated_service_accounts(cluster):
@@ -197,7 +230,7 @@ def test_two_models_get_edges_from_litellm_only():
     settings = stack_settings("dev", overrides)
     assert [m.service_name for m in settings.models] == ["vllm-llama3-2-1b", "vllm-qwen-0-5b"]
     assert_graph(run, settings)
-    edges = cluster_of(run).edges()
+    edges = cluster_for(run, settings).edges()
     for model in ("vllm-llama3-2-1b", "vllm-qwen-0-5b"):
         assert {s for s, d, _ in edges if d == model} == {"litellm", "prometheus"}
         assert (model, "internet", "443/TCP") in edges
@@ -240,3 +273,39 @@ def test_evaluator_semantics():
     assert not direction_allows([egress], a, "Egress", b, b.ports[0])  # excepted range
     assert direction_allows([egress], a, "Egress", Endpoint("w", None, "8.8.8.8", ()), Port("TCP", 8443))
     assert not direction_allows([egress], a, "Egress", Endpoint("w", None, "8.8.8.8", ()), Port("UDP", 8443))
+
+
+def test_front_door_sources_reach_only_the_exposed_ports(stack_run, cluster):
+    """The ALB reaches the exposed pods on their ports and nothing else; other VPC addresses and
+    internet clients reach nothing (the allow-list is enforced at the ALB, the rest here)."""
+    settings = stack_settings(stack_run.stack)
+    from_outside = {(s, d, p) for s, d, p in cluster.edges() if s in ("alb", "vpc-other-host", "internet-client")}
+    expected = {("alb", app, str(port)) for app in exposed_apps(settings) for port in cluster.pod(app).ports}
+    assert from_outside == expected
+    assert exposed_apps(settings) >= {"open-webui", "langfuse"}, "the committed stacks turn the front door on"
+
+
+@pytest.mark.parametrize("overrides", [
+    {"scheme": "internal", "allowedCidrs": []},
+    {"hosts": {"api": "api"}, "waf": {"enabled": True}, "allowedCidrs": []},
+], ids=["internal-no-api", "internet-facing-api-waf"])
+def test_front_door_graph_follows_scheme_and_routes(overrides):
+    """Internal ALBs sit in the private subnets; the api host opens LiteLLM to the ALB, and only then."""
+    front_door = {"enabled": True, "domain": "genai.example.com", "hostedZoneId": "ZPLACEHOLDERREPLACEME1",
+                  "allowedCidrs": ["203.0.113.0/24"], **overrides}
+    config = {"genai-platform:frontDoor": front_door}
+    run = run_stack("dev", overrides=config)
+    settings = stack_settings("dev", config)
+    assert_graph(run, settings)
+    edges = cluster_for(run, settings).edges()
+    assert (("alb", "litellm", "4000/TCP") in edges) == ("api" in (overrides.get("hosts") or {}))
+
+
+def test_no_front_door_no_outside_sources():
+    config = {"genai-platform:frontDoor": {"enabled": False}}
+    run = run_stack("dev", overrides=config)
+    settings = stack_settings("dev", config)
+    assert_graph(run, settings)
+    # genai's policies (monitoring's own admit the VPC to the operator's webhook port)
+    assert not any("ipBlock" in peer for p in cluster_for(run, settings).policies if p.namespace == NAMESPACE
+                   for rule in p.spec.get("ingress") or [] for peer in rule.get("from") or [])

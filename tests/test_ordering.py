@@ -65,7 +65,12 @@ def test_each_pod_starts_after_its_pod_identity_association(stack_run):
         if key in associations:
             assert associations[key] in workload.dependencies, f"{workload.name} may start before {key}'s association"
             checked.add(key)
-    # A third-party controller's pods come from its Helm release: the release waits for the association
+    # Helm releases run their own pods: the release waits for its chart's service account's association
     for release in stack_run.of_type("kubernetes:helm.sh/v3:Release"):
-        checked |= {key for key, urn in associations.items() if urn in release.dependencies}
-    assert checked == set(associations)  # every association serves a workload or release of the program
+        values = release.inputs.get("values") or {}
+        account = (values.get("serviceAccount") or values.get("rbac", {}).get("serviceAccount") or {}).get("name")
+        key = (release.inputs.get("namespace"), account)
+        if key in associations:
+            assert associations[key] in release.dependencies, f"{release.name} may start before {key}'s association"
+            checked.add(key)
+    assert checked == set(associations)  # every association serves a workload of the program

@@ -90,7 +90,13 @@ def test_summary_exposure_lines(dev_preview, stack_runs):
     # the workshop page's local ports: open-webui on 3000, so langfuse moves to 3001
     if {"open-webui", "langfuse"} <= {s.inputs["metadata"]["name"] for s in services}:
         assert "svc/open-webui 3000:80" in text and "svc/langfuse 3001:3000" in text
-    assert "Load balancers / ingresses: none" in text
+    # The front door: its Ingresses, each URL with what protects it, and the Helm release it cannot see
+    assert "Ingress genai/front-door-chat hosts chat.genai-dev.example.com" in text
+    assert ("Front door URL https://chat.genai-dev.example.com -> open-webui: TLS (HTTP redirected to HTTPS), "
+            "internet-facing ALB, allow-list 203.0.113.0/24, app login") in text
+    assert "Front door URL https://traces.genai-dev.example.com -> langfuse:" in text
+    assert ("Helm release kube-system/aws-load-balancer-controller (chart aws-load-balancer-controller 3.5.0): its own "
+            "objects (Deployment, webhook, RBAC, CRDs) are rendered by Helm at `pulumi up` and are not visible") in text
     assert ("EKS API endpoint genai-dev: public only from PLACEHOLDER-replace-with-your-egress-ip/32, and private "
             "inside the VPC; WARNING: PLACEHOLDER-replace-with-your-egress-ip/32 is a placeholder, set the IP "
             "`pulumi up` runs from before deploying: pulumi config set --path 'cluster.publicAccessCidrs[0]' "

@@ -152,8 +152,9 @@ def test_the_shared_cache_is_one_encrypted_efs_mounted_read_write_many(stack_run
     assert pv.inputs["spec"]["csi"]["volumeHandle"] == fs.outputs["id"]
     assert pv.inputs["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
     (claim,) = k8s(stack_run, "PersistentVolumeClaim", "model-cache")
+    # protected while the stack retains data (retainData: false lets a dev stack go in one destroy)
     assert claim.inputs["spec"]["accessModes"] == ["ReadWriteMany"]
-    assert claim.protect is load_stack_settings(stack_run.stack).retain_data  # protected as retainData says
+    assert claim.protect is load_stack_settings(stack_run.stack).retain_data
     assert claim.inputs["spec"]["volumeName"] == pv.inputs["metadata"]["name"]
     for model in load_stack_settings(stack_run.stack).models:
         volumes = workload(stack_run, model.service_name).inputs["spec"]["template"]["spec"]["volumes"]

@@ -21,6 +21,8 @@ def test_aws_owned_arns_use_the_region_partition(region, partition):
     run = run_stack("dev", overrides={
         "aws:region": region,
         "genai-platform:cluster": {"adminPrincipals": [f"arn:{partition}:iam::123456789012:role/platform-admin"]},
+        # The load balancer controller publishes no GovCloud policy (components/front_door/files)
+        **({"genai-platform:frontDoor": {"enabled": False}} if partition == "aws-us-gov" else {}),
         "genai-platform:bedrockModels": [],  # China has no default Claude profiles
         # without Bedrock a model cannot scale to zero (nothing to fall back to while it is cold)
         "genai-platform:models": [{"name": "llama-3.2-1b", "hfModelId": "meta-llama/Llama-3.2-1B-Instruct",

@@ -71,11 +71,11 @@ def test_teardown_lists_what_the_records_leave_behind(stack_run):
     volumes = [s for s in stays if "EBS volumes" in s]
     if settings.retain_data:
         stores, webui = settings.data_stores, settings.open_webui
-        # model caches are EBS volumes only with modelCache.kind ebs (else one shared EFS file system)
-        ebs_models = settings.models if settings.model_cache.kind == "ebs" else []
+        # model caches are EBS volumes only with modelCache.kind ebs (the shared EFS cache binds no class)
+        models = settings.models if settings.model_cache.kind == "ebs" else []
         gib = (stores.postgres_gib + stores.redis_gib + settings.langfuse.clickhouse_gib
-               + sum(m.cache_gib for m in ebs_models) + (webui.data_gib if webui.replicas == 1 else 0))
-        count = 3 + len(ebs_models) + (webui.replicas == 1)
+               + sum(m.cache_gib for m in models) + (webui.data_gib if webui.replicas == 1 else 0))
+        count = 3 + len(models) + (webui.replicas == 1)
         assert len(volumes) == 1 and volumes[0].startswith(f"{count} EBS volumes, {gib:g} GiB")
     else:
         assert volumes == []

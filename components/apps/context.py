@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Optional
 
 import pulumi
 
 from components.apps.credentials import Credentials
+from components.front_door.plan import FrontDoorPlan
 from components.settings import Settings
 
 FILES = Path(__file__).parent / "files"
@@ -26,6 +27,8 @@ class AppContext:
     account_id: pulumi.Input[str]
     pod_identities: Mapping[str, pulumi.Resource] = field(default_factory=dict)
     """Service account -> the Pod Identity association made for it outside the apps (Bedrock)."""
+    front_door: Optional[FrontDoorPlan] = None
+    """The front door (URLs, ALB sources, SSO client), or None when it is off."""
 
     def opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
         """Options for a Kubernetes child of `parent`."""
@@ -36,6 +39,10 @@ class AppContext:
         credentials only into pods created once the association exists."""
         association = self.pod_identities.get(service_account)
         return [association] if association is not None else []
+
+    def alb_sources(self, app: str) -> list[str]:
+        """The ALB subnets' CIDRs when `app` is behind the front door (its NetworkPolicy admits them)."""
+        return self.front_door.sources_for(app) if self.front_door else []
 
     def service_url(self, service: str, port: int, scheme: str = "http", path: str = "") -> str:
         """In-cluster URL of a Service in the platform namespace."""

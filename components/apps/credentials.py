@@ -48,6 +48,8 @@ class Credentials(pulumi.ComponentResource):
 
         # Open WebUI session signing key; the agent server's API key (never its public default)
         self.open_webui_secret_key = self._password("open-webui-secret-key", 48, guards_data=True)
+        # Open WebUI's first admin (created at first start; a stack output): fixed once used
+        self.open_webui_admin_password = self._password("open-webui-admin-password", 24, guards_data=True)
         self.agent_server_api_key = self._password("agent-server-api-key", 48)
         self.register_outputs({})
 

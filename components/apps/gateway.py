@@ -98,6 +98,7 @@ class Gateway(pulumi.ComponentResource):
             service_account="litellm",
             depends_on=ctx.pod_identity_of("litellm"),
             allow_from=[Edge("open-webui", PORT), Edge("custom-server", PORT), Edge("litellm-keys", PORT)],
+            allow_from_cidrs=ctx.alb_sources(NAME),  # the front door's api host, when configured
             metrics_port=PORT,
             egress_to=[Edge("postgres", POSTGRES_PORT), Edge("cache-redis", REDIS_PORT),
                        Edge("langfuse", LANGFUSE_WEB_PORT)]

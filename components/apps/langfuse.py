@@ -12,6 +12,7 @@ import pulumi
 
 from components.apps.context import AppContext
 from components.apps.datastores import CLICKHOUSE_HTTP, CLICKHOUSE_NATIVE, POSTGRES_PORT, REDIS_PORT, database_url
+from components.front_door.app_auth import langfuse_auth
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, WorkloadSpec
 from components.k8s.workload import Workload
@@ -49,7 +50,9 @@ class Langfuse(pulumi.ComponentResource):
             service_accounts=[(ns, WEB), (ns, WORKER)],
         )
 
+        auth = langfuse_auth(ctx.front_door, ORG_ID)
         secret = k8s_secret(f"{WEB}-credentials", ctx.namespace, {
+            **auth.secrets,
             "database-url": database_url("langfuse", creds.database_passwords["langfuse"], ns),
             "salt": creds.langfuse_salt,
             "encryption-key": creds.langfuse_encryption_key,
@@ -92,8 +95,8 @@ class Langfuse(pulumi.ComponentResource):
             ports=[Port("http", WEB_PORT)],
             env={
                 **shared_env,
-                # Users reach the UI with `kubectl port-forward -n genai svc/langfuse 3001:3000`
-                "NEXTAUTH_URL": "http://localhost:3001",
+                # The front door's https URL; without it, port-forward (localhost:3001); SSO settings
+                **auth.env,
                 "LANGFUSE_INIT_ORG_ID": ORG_ID,
                 "LANGFUSE_INIT_ORG_NAME": lf.org_name,
                 "LANGFUSE_INIT_PROJECT_ID": PROJECT_ID,
@@ -107,6 +110,7 @@ class Langfuse(pulumi.ComponentResource):
                 "LANGFUSE_INIT_PROJECT_PUBLIC_KEY": SecretRef(ref, "public-key"),
                 "LANGFUSE_INIT_PROJECT_SECRET_KEY": SecretRef(ref, "secret-key"),
                 "LANGFUSE_INIT_USER_PASSWORD": SecretRef(ref, "admin-password"),
+                **{name: SecretRef(ref, key) for name, key in auth.secret_env.items()},
             },
             resources=Resources(cpu="500m", memory="1Gi", memory_limit="2Gi"),
             liveness=Probe(path="/api/public/health", period=15),
@@ -118,6 +122,7 @@ class Langfuse(pulumi.ComponentResource):
             run_as_user=1001,
             allow_from=[Edge("litellm", WEB_PORT), Edge("custom-server", WEB_PORT)],  # traces, metrics API
             allow_users=True,
+            allow_from_cidrs=ctx.alb_sources(WEB),
             egress_to=stores,
             egress_https=True,
             egress_aws_identity=True,

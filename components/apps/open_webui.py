@@ -9,6 +9,7 @@ import pulumi
 from components.apps.context import AppContext
 from components.apps.datastores import POSTGRES_PORT, REDIS_PORT, database_url
 from components.apps.gateway_config import SESSION_HEADER
+from components.front_door.app_auth import open_webui_auth
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, Volume, WorkloadSpec
 from components.k8s.workload import Workload
@@ -52,7 +53,9 @@ class OpenWebUI(pulumi.ComponentResource):
         redis_url = pulumi.Output.concat(
             "redis://:", creds.cache_redis_password, f"@cache-redis.{ns}.svc.cluster.local:{REDIS_PORT}/1"
         )
+        auth = open_webui_auth(settings, ctx.front_door, creds.open_webui_admin_password)
         secret = k8s_secret(f"{NAME}-credentials", ctx.namespace, {
+            **auth.secrets,
             "secret-key": creds.open_webui_secret_key,
             "database-url": database_url("openwebui", creds.database_passwords["openwebui"], ns),
             # Paired by position with OPENAI_API_BASE_URLS: Open WebUI's own gateway key (never the
@@ -72,7 +75,7 @@ class OpenWebUI(pulumi.ComponentResource):
             # so each chat is one Langfuse session (Open WebUI 0.12.4 fills {{CHAT_ID}} in a
             # connection's headers: open_webui/utils/headers.py parse_custom_headers)
             "OPENAI_API_CONFIGS": session_header_config(),
-            "ENABLE_SIGNUP": str(webui.enable_signup),
+            # ENABLE_SIGNUP comes with the public URL and SSO below (auth.env)
             "DEFAULT_USER_ROLE": webui.default_user_role,
             "VECTOR_DB": "pgvector",
             "STORAGE_PROVIDER": "s3",
@@ -91,6 +94,9 @@ class OpenWebUI(pulumi.ComponentResource):
             "PGVECTOR_DB_URL": SecretRef(ref, "database-url"),
             "OPENAI_API_KEYS": SecretRef(ref, "openai-api-keys"),
         }
+        # Public URL, first admin, SSO (components/front_door/app_auth.py)
+        env |= auth.env
+        secret_env |= {name: SecretRef(ref, key) for name, key in auth.secret_env.items()}
         egress = [Edge("litellm", 4000), Edge("custom-server", agent_port), Edge("postgres", POSTGRES_PORT)]
         if several:
             env |= {"ENABLE_WEBSOCKET_SUPPORT": "True", "WEBSOCKET_MANAGER": "redis"}
@@ -116,6 +122,7 @@ class OpenWebUI(pulumi.ComponentResource):
             run_as_group=0,
             fs_group=1000,
             allow_users=True,
+            allow_from_cidrs=ctx.alb_sources(NAME),
             egress_to=egress,
             # Embedding models and web content are fetched over HTTPS; S3 through Pod Identity
             egress_https=True,

@@ -31,6 +31,12 @@ def ingress_rules(spec: WorkloadSpec) -> list[dict[str, Any]]:
         {"from": [{"podSelector": {"matchLabels": {APP_LABEL: edge.app}}}], "ports": [_tcp(edge.port)]}
         for edge in spec.allow_from
     ]
+    if spec.allow_from_cidrs:
+        # IP targets: the ALB's nodes connect from their addresses in the ALB's subnets
+        rules.append({
+            "from": [{"ipBlock": {"cidr": cidr}} for cidr in spec.allow_from_cidrs],
+            "ports": [_tcp(p.container_port) for p in spec.ports],
+        })
     if spec.metrics_port is not None:
         rules.append({"from": [PROMETHEUS_PEER], "ports": [_tcp(spec.metrics_port)]})
     if spec.allow_users:

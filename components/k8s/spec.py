@@ -118,6 +118,8 @@ class WorkloadSpec:
     service: bool = True
     allow_from: list[Edge] = field(default_factory=list)
     allow_users: bool = False
+    allow_from_cidrs: list[pulumi.Input[str]] = field(default_factory=list)
+    """Addresses outside the cluster (the front door ALB's subnets) that may reach every port."""
     metrics_port: Optional[int] = None
     """The container port Prometheus scrapes (/metrics), if any."""
     egress_to: list[Edge] = field(default_factory=list)

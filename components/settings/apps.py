@@ -273,6 +273,15 @@ class OpenWebUISettings(Section):
     enable_signup: bool = False
     default_user_role: Literal["pending", "user", "admin"] = "pending"
     data_gib: int = Field(default=10, ge=1)
+    # The first admin, created by the program at first start (password: stack output openWebuiAdminPassword)
+    admin_email: str = "admin@genai-platform.local"
+
+    @field_validator("admin_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", value):
+            raise bad_value((), value, "an email address")
+        return value
 
 
 

@@ -96,6 +96,7 @@ def validation_lines(err: ValidationError, root: Optional[type[BaseModel]] = Non
         secret = bool(loc) and loc[0] in SECRET_CONFIG_KEYS
         if item["type"] == "bad_value":
             loc = loc + list(ctx["path"])
+            secret = bool(loc) and loc[0] in SECRET_CONFIG_KEYS  # a root check may name a secret key
             value, allowed = ctx["value"], ctx["allowed"]
             fix_value = ctx.get("fix_value") or fix_value
             fix = ctx.get("fix")

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Optional
 from pydantic import BaseModel
 
 # Top-level keys read as secrets (`pulumi config set --secret`): never in plain text, never echoed.
-SECRET_CONFIG_KEYS = ("hfToken",)
+SECRET_CONFIG_KEYS = ("hfToken", "ssoClientSecret")
 
 
 @dataclass(frozen=True)

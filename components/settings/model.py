@@ -21,6 +21,7 @@ from components.settings.apps import (
 )
 from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
+from components.settings.front_door import FrontDoorSettings, check_front_door
 from components.settings.gateway import resolve_routing
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 from components.settings.monitoring import MonitoringSettings
@@ -68,9 +69,11 @@ class Settings(Section):
     agent_server: AgentServerSettings = AgentServerSettings()
     data_stores: DataStoreSettings = DataStoreSettings()
     access: AccessSettings = AccessSettings()
+    front_door: FrontDoorSettings = FrontDoorSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     pricing: dict[str, float] = {}
     hf_token_set: bool = Field(default=False, exclude=True)
+    sso_client_secret_set: bool = Field(default=False, exclude=True)
 
     @field_validator("region")
     @classmethod
@@ -116,6 +119,7 @@ class Settings(Section):
         check_system_capacity(self)
         resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
         check_scaling(self)
+        check_front_door(self)
         return self
 
     def _check_partition(self) -> None:

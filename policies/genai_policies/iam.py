@@ -12,6 +12,8 @@ Wildcards are looked for in `Allow` statements (a `Deny` on `*` only narrows acc
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any, Iterator, Mapping
 
@@ -104,12 +106,35 @@ def wildcard_findings(document: Mapping[str, Any], actions_only: bool = False) -
     return findings
 
 
+# The platform's own exemption (the pack's, reported as not applicable): the AWS Load Balancer
+# Controller's published IAM policy, kept verbatim (components/front_door/files); it writes on "*"
+# because the load balancers, target groups and security groups it creates do not exist in
+# advance, and scopes those writes with its own elbv2.k8s.aws/cluster tag conditions. Matched by
+# the SHA-256 of the canonical JSON: any change to the document is checked again.
+PUBLISHED_POLICIES = {
+    "bb9e48240ace4258c78d152ce98175ee6a118f0715faad4ff5a3e394c9d66171":
+        "AWS Load Balancer Controller v3.5.0 docs/install/iam_policy.json",
+    "74d871cd5ceaad5d545becb9c1053e1efdc9f3f46361a1480ebe39c5fc5ce8d8":
+        "AWS Load Balancer Controller v3.5.0 docs/install/iam_policy_cn.json",
+}
+
+
+def published_policy(document: Mapping[str, Any]) -> str | None:
+    """The name of the published third-party policy `document` is exactly, if any."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return PUBLISHED_POLICIES.get(hashlib.sha256(canonical.encode()).hexdigest())
+
+
 def _no_wildcards(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     for where, raw, actions_only in _documents(args):
         document = parse_policy_document(raw)
         if document is None:
             report_violation(f"{where} is not a JSON IAM policy document, so it cannot be checked.")
             continue
+        published = published_policy(document)
+        if published and not actions_only:
+            args.not_applicable(f"{where} exempt by the pack: it is exactly the {published} (kept verbatim; "
+                                "its writes are scoped by the controller's own tag conditions)")
         findings = wildcard_findings(document, actions_only)
         if findings:
             report_violation(

@@ -295,17 +295,42 @@ class _Pricer:
             name = (record.inputs.get("metadata") or {}).get("name") or record.name
             self.add(record, f"Service {name} (type LoadBalancer)", "nlb" if nlb else "clb", "hour", 1)
         groups: set[str] = set()
+        alb_classes = self.alb_ingress_classes()
         for record in self.k8s("Ingress"):
             meta = record.inputs.get("metadata") or {}
             annotations = meta.get("annotations") or {}
-            spec = record.inputs.get("spec") or {}
-            if "alb" not in (spec.get("ingressClassName"), annotations.get("kubernetes.io/ingress.class")):
+            klass = (record.inputs.get("spec") or {}).get("ingressClassName") or annotations.get("kubernetes.io/ingress.class")
+            if klass not in alb_classes:
                 continue
-            group = annotations.get("alb.ingress.kubernetes.io/group.name")
+            # One ALB per IngressGroup: the class's params group wins over the annotation (ingress_class.md)
+            group = alb_classes[klass] or annotations.get("alb.ingress.kubernetes.io/group.name")
             if group and group in groups:
                 continue
             groups.add(group or "")
-            self.add(record, f"ALB for Ingress {meta.get('name') or record.name}", "alb", "hour", 1)
+            what = f"ALB of IngressGroup {group}" if group else f"ALB for Ingress {meta.get('name') or record.name}"
+            self.add(record, what, "alb", "hour", 1)
+
+    def alb_ingress_classes(self) -> dict[str, Optional[str]]:
+        """Ingress classes the AWS Load Balancer Controller serves -> their params' group name.
+        `alb` is the chart's default class when the chart creates it."""
+        params = {(r.inputs.get("metadata") or {}).get("name"): ((r.inputs.get("spec") or {}).get("group") or {}).get("name")
+                  for r in self.k8s("IngressClassParams")}
+        classes: dict[str, Optional[str]] = {"alb": None}
+        for record in self.k8s("IngressClass"):
+            spec = record.inputs.get("spec") or {}
+            if spec.get("controller") == "ingress.k8s.aws/alb":
+                ref = (spec.get("parameters") or {}).get("name")
+                classes[(record.inputs.get("metadata") or {}).get("name") or record.name] = params.get(ref)
+        return classes
+
+    def add_web_acls(self) -> None:
+        for record in self.of_type("aws:wafv2/webAcl:WebAcl"):
+            self.add(record, f"WAF web ACL {record.name}", "wafv2-web-acl", "month", 1)
+            rules = len(record.inputs.get("rules") or [])
+            self.add(record, f"WAF {record.name}: {rules} rules / managed rule groups", "wafv2-rule", "month", rules)
+        for record in self.of_type("aws:cognito/userPool:UserPool"):
+            self.assume(f"Cognito user pool {record.name}: not priced; the first 10,000 monthly active users of an "
+                        "account have no charge (Essentials), more are billed per MAU (https://aws.amazon.com/cognito/pricing/)")
 
 
 def _is_neuron(group: ResourceRecord) -> bool:
@@ -327,6 +352,7 @@ def estimate(run: StackRun, *, region: str, overrides: Optional[Mapping[str, flo
     pricer.add_file_systems()
     pricer.add_volume_claims()
     pricer.add_k8s_load_balancers()
+    pricer.add_web_acls()
     add_log_groups(pricer)
     release_notes = add_helm_releases(pricer, gib)
     for key in table.unused_overrides():

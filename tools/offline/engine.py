@@ -71,6 +71,8 @@ def run_stack(
             config.pop(key, None)
         else:
             config[key] = value
+            if isinstance(value, dict) and set(value) == {"secure"}:  # as a stack file writes a secret
+                secret_keys.add(key)
     region = str(config.get("aws:region", "us-east-1"))
 
     # A fresh loop per run: earlier code in the process (asyncio.run) may have closed the last one;

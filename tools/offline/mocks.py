@@ -97,6 +97,7 @@ class PlatformMocks(Mocks):
         that exist in the account (their paths, which a session ARN does not carry); `creator_arn`:
         who created the cluster in an earlier run (default: this caller creates it now)."""
         self.region = region
+        self.alb_ingress_classes: set[str] = set()  # IngressClasses served by the AWS Load Balancer Controller
         self.caller_arn = caller_arn
         self.iam_roles = tuple(iam_roles)
         self.creator_arn = creator_arn or caller_arn
@@ -167,6 +168,12 @@ class PlatformMocks(Mocks):
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
+        if token == "aws:lb/getHostedZoneId:getHostedZoneId":
+            # The canonical hosted zone of a region's ALBs (AWS General Reference, "Elastic Load Balancing
+            # endpoints and quotas"); two real ones, a stable stand-in elsewhere
+            known = {"us-east-1": "Z35SXDOTRQ7X7K", "eu-west-1": "Z32O12XQLNTSW2"}
+            return {"id": known.get(self.region, "Z" + digest("alb-zone", self.region, length=12).upper()),
+                    "loadBalancerType": args.args.get("loadBalancerType"), "region": self.region}, []
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return self.ecr_token(args.args.get("registryId") or self.caller_arn.split(":")[4]), []
         if token == "aws:eks/getCluster:getCluster":
@@ -212,12 +219,28 @@ class PlatformMocks(Mocks):
             state.setdefault("arn", arn(self.region, service, f"{kind.lower()}/{physical}"))
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
+        if typ == "aws:acm/certificate:Certificate":
+            state["domainValidationOptions"] = [self._validation_option(d) for d in
+                                                [state["domainName"], *state.get("subjectAlternativeNames", [])]]
+        if typ == "aws:route53/record:Record":
+            state["fqdn"] = str(state.get("name", "")).rstrip(".")
+        if typ == "aws:cognito/userPool:UserPool":
+            resource_id = f"{self.region}_{digest(name, length=9)}"
+            state["arn"] = arn(self.region, "cognito-idp", f"userpool/{resource_id}")
+        if typ == "aws:cognito/userPoolClient:UserPoolClient":
+            resource_id = digest(name, length=26)
+            state["clientSecret"] = digest(name, "secret", length=51)
         if typ == "aws:ec2/subnet:Subnet":
             self.subnet_zones[resource_id] = str(state.get("availabilityZone"))
         if typ == "aws:efs/mountTarget:MountTarget":
             self._one_mount_target_per_zone(state)
         state["id"] = resource_id
         return resource_id, state
+
+    def _validation_option(self, domain: str) -> dict[str, str]:
+        """ACM's DNS validation CNAME for one name (random-looking labels under the name and acm-validations.aws)."""
+        return {"domainName": domain, "resourceRecordName": f"_{digest('acm', domain, length=32)}.{domain}.",
+                "resourceRecordType": "CNAME", "resourceRecordValue": f"_{digest('acm-v', domain, length=32)}.acm-validations.aws."}
 
     def ecr_token(self, registry_id: str) -> dict[str, Any]:
         """What ecr.getAuthorizationToken answers: user AWS, a 12-hour token for the registry."""
@@ -228,6 +251,7 @@ class PlatformMocks(Mocks):
             "proxyEndpoint": f"https://{ecr_registry(registry_id, self.region)}", "expiresAt": "2026-12-01T00:00:00Z",
             "id": self.region,
         }
+
     def _one_mount_target_per_zone(self, state: dict[str, Any]) -> None:
         """EFS refuses a second mount target of a file system in one AZ (CreateMountTarget:
         MountTargetConflict, EFS API reference): refuse it here too."""
@@ -244,7 +268,28 @@ class PlatformMocks(Mocks):
         metadata.setdefault("name", name)
         state["metadata"] = metadata
         namespace = metadata.get("namespace")
+        if typ == "kubernetes:networking.k8s.io/v1:IngressClass" and (state.get("spec") or {}).get("controller") == "ingress.k8s.aws/alb":
+            self.alb_ingress_classes.add(metadata["name"])
+        if typ == "kubernetes:networking.k8s.io/v1:Ingress":
+            state["status"] = self._ingress_status(metadata, state.get("spec") or {})
+        if typ == "kubernetes:helm.sh/v3:Release":
+            state["status"] = {"name": state.get("name"), "namespace": state.get("namespace"), "status": "deployed",
+                               "version": state.get("version"), "chart": state.get("chart"), "revision": 1}
         return (f"{namespace}/{metadata['name']}" if namespace else metadata["name"]), state
+
+    def _ingress_status(self, metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+        """The provider waits for .status.loadBalancer.ingress (pulumi-kubernetes Ingress await logic);
+        only a controller that serves the Ingress's class fills it in, so an Ingress of any other
+        class would time out: refused here, as `pulumi up` would fail after 10 minutes."""
+        klass = spec.get("ingressClassName")
+        if klass not in self.alb_ingress_classes:
+            raise Exception(
+                f"Ingress {metadata.get('namespace')}/{metadata['name']}: no IngressClass {klass!r} served by "
+                "ingress.k8s.aws/alb was created before it; no controller would give it an address and the "
+                "provider's await would time out"
+            )
+        host = f"k8s-{digest('alb', klass, length=8)}-{digest('alb-id', klass, length=10)}.{self.region}.elb.amazonaws.com"
+        return {"loadBalancer": {"ingress": [{"hostname": host}]}}
 
     def _random(self, typ: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         seed = digest(typ, name, length=64)

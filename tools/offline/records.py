@@ -104,7 +104,7 @@ class StackRun:
         return (r for r in self.resources if r.parent == urn)
 
     def kubernetes_objects(self) -> list[ResourceRecord]:
-        """Every Kubernetes object (custom resources of the kubernetes provider; not a Helm release,
-        whose objects Helm renders at deploy time)."""
+        """Every Kubernetes object (custom resources of the kubernetes provider). A Helm release is
+        not one: Helm renders and applies the chart's objects at `pulumi up` (not visible offline)."""
         return [r for r in self.resources if r.type.startswith("kubernetes:") and r.custom and "providers" not in r.type
-                and not r.type.startswith("kubernetes:helm.sh/")]
+                and r.type.split(":")[1].split("/")[0] not in ("helm.sh", "yaml", "kustomize")]

@@ -17,7 +17,7 @@ from tools.offline.updates import update_findings
 from tools.preview.model import Preview
 from tools.preview.render import dump_yaml, is_kubernetes_object, manifest, parse_document
 from tools.preview.revision import RevisionError, RevisionRun, render_revision  # noqa: F401 - render_revision re-exported
-from tools.preview.summary import money
+from tools.preview.cost_section import money
 
 MARKDOWN_BUDGET = 60_000  # GitHub comments stop at 65,536 characters
 MAX_DIFF_LINES = 400
@@ -71,7 +71,13 @@ class DiffReport:
 
     @property
     def cost_delta(self) -> float:
-        return self.new_cost["monthlyTotal"] - (self.old_cost or {}).get("monthlyTotal", 0.0)
+        # From the lines' unrounded amounts: two totals rounded to cents can differ by a cent more
+        # than what changed
+        def total(cost: dict[str, Any]) -> float:
+            if "lines" not in cost:
+                return cost.get("monthlyTotal", 0.0)
+            return sum(line["quantity"] * line["usd"] for line in cost["lines"])
+        return round(total(self.new_cost) - total(self.old_cost or {}), 2)
 
     def text(self) -> str:
         return render_text(self)

@@ -24,7 +24,7 @@ CLUSTER_SCOPE = "_cluster"
 # kinds that live outside namespaces; a namespaced object without a namespace goes to `default`
 CLUSTER_SCOPED_KINDS = frozenset({
     "APIService", "CSIDriver", "CSINode", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "IngressClass", "MutatingWebhookConfiguration", "Namespace", "Node", "PersistentVolume", "PriorityClass",
+    "IngressClass", "IngressClassParams", "MutatingWebhookConfiguration", "Namespace", "Node", "PersistentVolume", "PriorityClass",
     "RuntimeClass", "StorageClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
     "ValidatingWebhookConfiguration", "VolumeAttachment", "FlowSchema", "PriorityLevelConfiguration",
 })

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.endpoint_access import is_placeholder, set_cidr_command
+from tools.preview.front_door import release_lines, url_lines
 from tools.preview.neuron import capacity_lines
 from tools.preview.policy import policy_markdown, policy_text
+from tools.preview.cost_section import cost_markdown, cost_text, md, money
 from tools.preview.render import is_kubernetes_object
 from tools.preview.teardown import teardown_markdown, teardown_text
 
@@ -204,15 +206,6 @@ def output_lines(outputs: dict[str, Any], secret: set[str]) -> list[tuple[str, s
 
 # rendering
 
-def money(value: float) -> str:
-    return f"${value:,.2f}"
-
-
-def _price(line: dict[str, Any]) -> str:
-    unit = {"hour": "h", "GB-month": "GB-month", "month": "month"}.get(line["unit"], line["unit"])
-    return f"{line['quantity']:g} {unit} x ${line['usd']:g}"
-
-
 def _kubeconfig_commands(s: Summary) -> list[str]:
     cluster = s.outputs.get("clusterName")
     if not isinstance(cluster, str):
@@ -242,6 +235,7 @@ def render_text(s: Summary) -> str:
     lbs = load_balancers(entries)
     out.append("  Load balancers / ingresses: " + ("none; nothing in the cluster is reachable from the internet" if not lbs else ""))
     out += [f"    {line}" for line in lbs]
+    out += [f"  Front door URL {line}" for line in url_lines(s.outputs)] + [f"  {line}" for line in release_lines(entries)]
     for line in endpoint_access(entries):
         out.append(f"  EKS API endpoint {line}")
     kubeconfig = _kubeconfig_commands(s)
@@ -259,37 +253,11 @@ def render_text(s: Summary) -> str:
     if s.policy is not None:
         out += policy_text(s.policy) + [""]
     out += teardown_text(entries, s.region) + [""]
-    out += _cost_text(cost)
+    out += cost_text(cost)
     if s.findings:
         out += ["", "Warnings: secret values in plain Kubernetes fields (readable by anyone who can read the object)"]
         out += [f"  {where}" for where in s.findings]
     return "\n".join(out) + "\n"
-
-
-def _cost_text(cost: dict[str, Any]) -> list[str]:
-    out = [f"Monthly cost estimate ({cost['currency']}, on-demand, {cost['hoursPerMonth']} h/month, {cost['region']})"]
-    items = [line["item"] for line in cost["lines"]]
-    width = max([len(c) for c in cost["byComponent"]] + [len(i) + 2 for i in items] + [5])
-    for component, total in cost["byComponent"].items():
-        out.append(f"  {component:<{width}}  {money(total):>12}")
-        for line in (x for x in cost["lines"] if x["component"] == component):
-            out.append(f"    {line['item']:<{width - 2}}  {money(line['monthly']):>12}  = {_price(line)}")
-    out.append(f"  {'Total':<{width}}  {money(cost['monthlyTotal']):>12}")
-    idle = cost.get("neuronIdle")
-    if idle:
-        out.append(f"  Idling the Neuron group at 0 nodes saves {money(idle['monthlySavings'])}/month "
-                   f"(total {money(idle['monthlyTotalWhenIdle'])}): {idle['how']}")
-    scaling = cost.get("scaling")
-    if scaling:
-        out.append(f"  Range: floor {money(scaling['monthlyFloor'])}/month (idle), ceiling "
-                   f"{money(scaling['monthlyCeiling'])}/month (every model at maxReplicas): {scaling['how']}")
-    out += [f"  Assumption: {a}" for a in cost["assumptions"]]
-    out += [f"  Note: {n}" for n in cost["notes"]]
-    return out
-
-
-def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|")
 
 
 def render_markdown(s: Summary) -> str:
@@ -308,7 +276,8 @@ def render_markdown(s: Summary) -> str:
         out.append("(none)")
     lbs = load_balancers(entries)
     out += ["", "Load balancers / ingresses: " + ("none; nothing in the cluster is reachable from the internet." if not lbs else "")]
-    out += [f"- {_md(line)}" for line in lbs]
+    out += [f"- {md(line)}" for line in lbs]
+    out += [f"- Front door URL {md(line)}" for line in url_lines(s.outputs)] + [f"- {md(line)}" for line in release_lines(entries)]
     out.append("")
     out += [f"EKS API endpoint {line}." for line in endpoint_access(entries)]
     kubeconfig = _kubeconfig_commands(s)
@@ -318,11 +287,11 @@ def render_markdown(s: Summary) -> str:
 
     neuron = capacity_lines(entries)
     if neuron:
-        out += ["## Neuron capacity", "", *(f"- {_md(line)}" for line in neuron), ""]
+        out += ["## Neuron capacity", "", *(f"- {md(line)}" for line in neuron), ""]
     if s.policy is not None:
         out += policy_markdown(s.policy)
     out += teardown_markdown(entries, s.region)
-    out += _cost_markdown(cost)
+    out += cost_markdown(cost)
 
     out += ["## Resources by component", "", "```", *tree_lines(entries), "```", ""]
     out += ["## Counts by type", "", "| type | count |", "|---|---:|"]
@@ -330,33 +299,10 @@ def render_markdown(s: Summary) -> str:
     out += [f"| **total** | **{len(entries)}** |", ""]
 
     out += ["## Stack outputs", "", "| output | value |", "|---|---|"]
-    out += [f"| {key} | `{_md(value)}` |" for key, value in output_lines(s.outputs, s.secret_outputs)]
+    out += [f"| {key} | `{md(value)}` |" for key, value in output_lines(s.outputs, s.secret_outputs)]
     out.append("")
     if s.findings:
         out += ["## Warnings", "", "Secret values in plain Kubernetes fields (readable by anyone who can read the object):", ""]
         out += [f"- `{where}`" for where in s.findings]
         out.append("")
     return "\n".join(out)
-
-
-def _cost_markdown(cost: dict[str, Any]) -> list[str]:
-    out = [f"## Monthly cost estimate ({cost['currency']}, {cost['hoursPerMonth']} h/month, {cost['region']})", "",
-           "| component | USD/month |", "|---|---:|"]
-    out += [f"| {_md(c)} | {money(v)} |" for c, v in cost["byComponent"].items()]
-    out += [f"| **total** | **{money(cost['monthlyTotal'])}** |", ""]
-    idle = cost.get("neuronIdle")
-    if idle:
-        out += [f"Idling the Neuron group at 0 nodes saves **{money(idle['monthlySavings'])}/month** "
-                f"(total {money(idle['monthlyTotalWhenIdle'])}): {idle['how']}.", ""]
-    scaling = cost.get("scaling")
-    if scaling:
-        out += [f"Range: floor **{money(scaling['monthlyFloor'])}/month** (idle), ceiling "
-                f"**{money(scaling['monthlyCeiling'])}/month** (every model at maxReplicas): {scaling['how']}.", ""]
-    out += ["<details><summary>Cost lines</summary>", "", "| component | item | price | USD/month |", "|---|---|---|---:|"]
-    out += [f"| {_md(x['component'])} | {_md(x['item'])} | {_price(x)} (`{x['key']}`) | {money(x['monthly'])} |"
-            for x in cost["lines"]]
-    out += ["", "</details>", ""]
-    out += [f"- Assumption: {a}" for a in cost["assumptions"]]
-    out += [f"- Note: {n}" for n in cost["notes"]]
-    out.append("")
-    return out

@@ -84,8 +84,7 @@ def retained_claims(entries: list[dict[str, Any]]) -> list[tuple[str, str, float
                 default = name
     out = []
     for claim, class_name, gib in claims(entries):
-        # storageClassName "" binds a claim to a pre-made volume with no class (the shared EFS cache);
-        # only an unset class means the default one (Kubernetes PersistentVolumeClaim spec)
+        # storageClassName "" binds a pre-made volume (no class): only an absent class means the default
         name = default if class_name is None else class_name
         if policies.get(name or "") == "Retain":
             out.append((claim, name, gib))

@@ -10,9 +10,9 @@ when registered as resources.
 
 from __future__ import annotations
 
-from . import containers, networking, scheduling
+from . import containers, front_door, networking, scheduling
 
 
 def policies() -> list:
     """The Kubernetes rules."""
-    return [*containers.policies(), *scheduling.policies(), *networking.policies()]
+    return [*containers.policies(), *scheduling.policies(), *networking.policies(), *front_door.policies()]

@@ -1,0 +1,81 @@
+"""Single sign-on clients: your OIDC provider (settings + secret config), or a Cognito user pool
+the stack creates with the admin and user groups.
+
+Redirect URIs the clients must allow:
+- Open WebUI 0.12.4: `/oauth/oidc/login/callback` (open_webui/main.py `oauth_login_callback`; the
+  provider is registered as `oidc`, config.py `oidc_oauth_register`, redirect_uri from OPENID_REDIRECT_URI).
+- Langfuse v4: `/api/auth/callback/custom` (NextAuth's callback route; the custom provider's id is
+  `custom`, packages/shared/src/server/auth/customSsoProvider.ts).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_random as random
+from pulumi_aws import cognito
+
+from components.front_door.plan import SsoClient
+from components.settings.front_door import FrontDoorSettings
+
+OPEN_WEBUI_CALLBACK = "/oauth/oidc/login/callback"
+LANGFUSE_CALLBACK = "/api/auth/callback/custom"
+
+
+def callback_urls(front_door: FrontDoorSettings) -> list[str]:
+    return [f"{front_door.url('chat')}{OPEN_WEBUI_CALLBACK}", f"{front_door.url('traces')}{LANGFUSE_CALLBACK}"]
+
+
+def configured_client(front_door: FrontDoorSettings, client_secret: pulumi.Input[str]) -> SsoClient:
+    """The user's own identity provider."""
+    sso = front_door.sso
+    return SsoClient(sso.issuer_url, sso.client_id, pulumi.Output.secret(client_secret), sso.display_name,
+                     sso.claim, sso.admin_group, sso.user_group)
+
+
+class CognitoIdentity(pulumi.ComponentResource):
+    """A user pool (administrators create users; no self sign-up), its hosted sign-in domain, the
+    admin and user groups (sent in the ID token's `cognito:groups` claim) and one confidential
+    OIDC client for both UIs."""
+
+    client: SsoClient
+
+    def __init__(self, name: str, front_door: FrontDoorSettings, region: str, tags: dict[str, str],
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__("genai:front_door:CognitoIdentity", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        sso = front_door.sso
+        pool = cognito.UserPool(
+            f"{name}-users", name=name,
+            username_attributes=["email"], auto_verified_attributes=["email"],
+            admin_create_user_config={"allow_admin_create_user_only": True},
+            password_policy={"minimum_length": 14, "require_lowercase": True, "require_uppercase": True,
+                             "require_numbers": True, "require_symbols": True, "temporary_password_validity_days": 3},
+            mfa_configuration="OPTIONAL", software_token_mfa_configuration={"enabled": True},
+            deletion_protection="ACTIVE",
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        # The hosted sign-in pages live on a globally unique prefix
+        suffix = random.RandomString(f"{name}-domain-suffix", length=8, special=False, upper=False, opts=child)
+        cognito.UserPoolDomain(f"{name}-domain", user_pool_id=pool.id,
+                               domain=pulumi.Output.concat(name, "-", suffix.result), opts=child)
+        for group in (sso.admin_group, sso.user_group):
+            cognito.UserGroup(f"{name}-{group}", user_pool_id=pool.id, name=group,
+                              description=f"genai-platform {'admins' if group == sso.admin_group else 'users'}",
+                              opts=child)
+        client = cognito.UserPoolClient(
+            f"{name}-client", user_pool_id=pool.id, name=f"{name}-ui", generate_secret=True,
+            allowed_oauth_flows=["code"], allowed_oauth_flows_user_pool_client=True,
+            allowed_oauth_scopes=["openid", "email", "profile"], supported_identity_providers=["COGNITO"],
+            callback_urls=callback_urls(front_door),
+            logout_urls=[front_door.url("chat"), front_door.url("traces")],
+            prevent_user_existence_errors="ENABLED", opts=child,
+        )
+        # Issuer of a user pool: https://cognito-idp.<region>.amazonaws.com/<pool id> (Cognito Developer
+        # Guide, "Verifying a JSON web token": the iss claim)
+        issuer = pulumi.Output.concat(f"https://cognito-idp.{region}.amazonaws.com/", pool.id)
+        self.client = SsoClient(issuer, client.id, pulumi.Output.secret(client.client_secret), "Cognito",
+                                sso.claim, sso.admin_group, sso.user_group)
+        self.user_pool_id = pool.id
+        self.register_outputs({"user_pool_id": pool.id, "issuer_url": issuer})
