@@ -52,8 +52,21 @@ def admin_credentials(webui_env: Mapping[str, str]) -> dict[str, str]:
     return dict(E2E_ADMIN)
 
 
+def gateway_key_stand_in(run: StackRun) -> str:
+    """The key the clients call the gateway with here: the master key. In the cluster each client holds
+    its own LiteLLM virtual key (registered by the litellm-keys Job), but virtual keys live in LiteLLM's
+    database, and its database mode cannot run on this machine (its Prisma engines cannot be
+    downloaded): without it the proxy accepts the master key only. This is the e2e's one substitution
+    of a credential; tests/test_gateway_keys.py covers the key Job against LiteLLM's admin API rules."""
+    return rendered_env(run, "litellm")["LITELLM_MASTER_KEY"]
+
+
 def webui_env(run: StackRun, services: Mapping[str, str], workdir: str) -> dict[str, str]:
     env = loopback_env(rendered_env(run, WEBUI), services)
+    urls, keys = env["OPENAI_API_BASE_URLS"].split(";"), env["OPENAI_API_KEYS"].split(";")
+    keys = [gateway_key_stand_in(run) if url.startswith(f"http://{services['litellm']}") else key
+            for url, key in zip(urls, keys)]
+    env["OPENAI_API_KEYS"] = ";".join(keys)
     env |= admin_credentials(env)
     env |= {name: f"{workdir}/{name.lower()}" for name in POD_PATHS}
     # The image's slim variant: no local embedding/whisper models are loaded or downloaded at start
@@ -74,12 +87,11 @@ def agent_env(run: StackRun, services: Mapping[str, str], database_url: str, age
     """The agent server's documented contract (agent_server/README.md), from its rendered Deployment
     where that sets a variable, else from what its callers and LiteLLM were rendered with."""
     rendered = loopback_env(rendered_env(run, AGENT), services)
-    gateway = rendered_env(run, "litellm")
     url, key = agent_urls(run)
     derived = {
         "AGENT_SERVER_API_KEY": key,
         "LITELLM_BASE_URL": f"http://{services['litellm']}",
-        "LITELLM_API_KEY": gateway["LITELLM_MASTER_KEY"],
+        "LITELLM_API_KEY": gateway_key_stand_in(run),
         "AGENT_MODEL": agent_model,
         "PORT": services[AGENT].rsplit(":", 1)[1],
         **langfuse,
@@ -89,6 +101,7 @@ def agent_env(run: StackRun, services: Mapping[str, str], database_url: str, age
         env["DATABASE_URL"] = rendered.get("DATABASE_URL", database_url)
     else:
         env = {**derived, "DATABASE_URL": database_url}
+    env["LITELLM_API_KEY"] = gateway_key_stand_in(run)
     # the container port is mapped like the addresses: the loopback port Open WebUI is pointed at
     env["PORT"] = derived["PORT"]
     env["HOME"] = "/tmp"
