@@ -23,7 +23,8 @@ from netpol_graph import NAME_LABEL, NAMESPACE, cluster_of
 from test_network_policies import intended_app_edges, stack_settings
 
 NCA = Path(os.environ.get("NCA_EXECUTABLE", Path(__file__).resolve().parents[1] / ".venv-nca" / "bin" / "nca"))
-KINDS = ("Namespace", "NetworkPolicy", "Deployment", "StatefulSet", "DaemonSet")
+KINDS = ("Namespace", "NetworkPolicy", "Deployment", "StatefulSet", "DaemonSet", "Job")
+MONITORING_NS = "monitoring"
 USERS_NS = "ingress-nginx"
 # `genai/litellm[Deployment] => genai/postgres[StatefulSet] : {protocols:TCP,dst_ports:5432}`
 LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conn>.+)$")
@@ -39,6 +40,17 @@ def users_namespace() -> list[dict]:
          "spec": {"selector": {"matchLabels": labels},
                   "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "c"}]}}}},
     ]
+
+
+def prometheus_pod(objects: list[dict]) -> list[dict]:
+    """Prometheus as kube-prometheus-stack labels its pod (the Helm release's objects are not rendered
+    offline), in the rendered `monitoring` namespace, under that namespace's rendered policies."""
+    if not any(o["kind"] == "Namespace" and o["metadata"]["name"] == MONITORING_NS for o in objects):
+        return []
+    labels = {"app.kubernetes.io/name": "prometheus"}
+    return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "prometheus", "namespace": MONITORING_NS},
+             "spec": {"selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "c"}]}}}}]
 
 
 def nca_edges(objects: list[dict], workdir: Path) -> set[tuple[str, str, str]]:
@@ -59,7 +71,7 @@ def nca_edges(objects: list[dict], workdir: Path) -> set[tuple[str, str, str]]:
         if not match:
             continue
         src, dst = (re.sub(r"\[\w+\]$", "", match[k]) for k in ("src", "dst"))
-        if not all(e.startswith((f"{NAMESPACE}/", f"{USERS_NS}/")) for e in (src, dst)):
+        if not all(e.startswith((f"{NAMESPACE}/", f"{USERS_NS}/", f"{MONITORING_NS}/prometheus")) for e in (src, dst)):
             continue  # IP ranges and kube-system: tests/test_network_policies.py covers those
         ports = re.fullmatch(r"\{protocols:TCP,dst_ports:([\d,-]+)\}", match["conn"])
         assert ports, f"unexpected connection for {src} => {dst}: {match['conn']}"
@@ -76,7 +88,8 @@ def intended(run) -> set[tuple[str, str, str]]:
 
 
 def rendered_objects(run) -> list[dict]:
-    return [o for o in manifests(run) if o["kind"] in KINDS] + users_namespace()
+    objects = [o for o in manifests(run) if o["kind"] in KINDS]
+    return objects + users_namespace() + prometheus_pod(objects)
 
 
 def test_nca_agrees_edge_for_edge_with_the_intended_graph(dev, tmp_path):
