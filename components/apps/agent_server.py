@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-from pulumi_kubernetes.autoscaling.v2 import HorizontalPodAutoscaler
 
 from components.apps.agent_image import AgentImage
 from components.apps.context import AppContext
 from components.apps.datastores import POSTGRES_PORT, database_url
-from components.apps.langfuse import WEB_PORT as LANGFUSE_WEB_PORT
 from components.apps.gateway_config import SESSION_HEADER, USER_HEADER
+from components.apps.langfuse import WEB_PORT as LANGFUSE_WEB_PORT
+from components.k8s.autoscaler import cpu_autoscaler
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, WorkloadSpec
 from components.k8s.workload import Workload
@@ -97,21 +97,7 @@ class AgentServer(pulumi.ComponentResource):
         ), ctx.namespace, ctx.provider, opts=pulumi.ResourceOptions(parent=self))
 
         if autoscaling:
-            HorizontalPodAutoscaler(
-                f"{NAME}-hpa",
-                metadata={"name": NAME, "namespace": ctx.namespace},
-                spec={
-                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
-                    "minReplicas": autoscaling.min_replicas,
-                    "maxReplicas": autoscaling.max_replicas,
-                    "metrics": [{
-                        "type": "Resource",
-                        "resource": {"name": "cpu", "target": {"type": "Utilization",
-                                                               "averageUtilization": autoscaling.target_cpu_percent}},
-                    }],
-                },
-                opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider, depends_on=[workload]),
-            )
+            cpu_autoscaler(NAME, ctx.namespace, autoscaling, parent=self, provider=ctx.provider, workload=workload)
         self.api_key = pulumi.Output.secret(creds.agent_server_api_key)
         # Open WebUI requests <url>/models and <url>/chat/completions (backend/open_webui/routers/openai.py)
         self.url = ctx.service_url(NAME, PORT, path="/v1")

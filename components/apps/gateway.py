@@ -6,12 +6,12 @@ import hashlib
 from typing import Optional
 
 import pulumi
-from pulumi_kubernetes.autoscaling.v2 import HorizontalPodAutoscaler
 from pulumi_kubernetes.core.v1 import ConfigMap
 
 from components.apps.context import AppContext
 from components.apps.datastores import POSTGRES_PORT, REDIS_PORT, database_url
 from components.apps.gateway_config import VLLM_PORT, render_gateway_config
+from components.k8s.autoscaler import cpu_autoscaler
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, FileMount, Port, Probe, SecretRef, WorkloadSpec
 from components.k8s.workload import Workload
@@ -109,21 +109,7 @@ class Gateway(pulumi.ComponentResource):
 
         self.workload = workload
         if autoscaling:
-            HorizontalPodAutoscaler(
-                f"{NAME}-hpa",
-                metadata={"name": NAME, "namespace": ctx.namespace},
-                spec={
-                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
-                    "minReplicas": autoscaling.min_replicas,
-                    "maxReplicas": autoscaling.max_replicas,
-                    "metrics": [{
-                        "type": "Resource",
-                        "resource": {"name": "cpu", "target": {"type": "Utilization",
-                                                               "averageUtilization": autoscaling.target_cpu_percent}},
-                    }],
-                },
-                opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider, depends_on=[workload]),
-            )
+            cpu_autoscaler(NAME, ctx.namespace, autoscaling, parent=self, provider=ctx.provider, workload=workload)
         self.master_key = pulumi.Output.secret(creds.litellm_master_key)
         self.url = ctx.service_url(NAME, PORT, path="/v1")
         self.credentials_secret = ref
