@@ -49,6 +49,11 @@ def secret_data(run: StackRun, name: str) -> dict[str, str]:
 def env(run: StackRun, workload_name: str) -> dict[str, str]:
     """The main container's env with every secretKeyRef resolved to the rendered Secret value."""
     (container,) = workload(run, workload_name).inputs["spec"]["template"]["spec"]["containers"]
+    return container_env(run, container)
+
+
+def container_env(run: StackRun, container: dict[str, Any]) -> dict[str, str]:
+    """A container's env with every secretKeyRef resolved to the rendered Secret value."""
     out = {}
     for item in container.get("env", []):
         if "value" in item:

@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from rendered import env as rendered_env
-from rendered import k8s, secret_data
+from rendered import container_env, k8s, secret_data
 from tests.gateway.admin_stub import KeyAdminStub
 
 JOB = "litellm-keys"
@@ -41,14 +41,7 @@ def _job(run):
 
 def _job_env(run) -> dict[str, str]:
     (container,) = _job(run)["containers"]
-    out = {}
-    for item in container["env"]:
-        if "value" in item:
-            out[item["name"]] = item["value"]
-        else:
-            ref = item["valueFrom"]["secretKeyRef"]
-            out[item["name"]] = secret_data(run, ref["name"])[ref["key"]]
-    return out
+    return container_env(run, container)
 
 
 def run_job(run, url: str, workdir: Path, keys: dict[str, str] | None = None) -> subprocess.CompletedProcess:
