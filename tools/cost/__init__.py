@@ -4,7 +4,8 @@
 component, total, what idling the Neuron group saves, assumptions).
 """
 
-from tools.cost.estimate import CostEstimate, CostLine, estimate, gib
+from tools.cost.estimate import estimate
+from tools.cost.lines import CostEstimate, CostLine, gib
 from tools.cost.pricing import BASE_REGION, HOURS_PER_MONTH, PRICING_CSV, PriceTable, read_prices
 
 __all__ = [
