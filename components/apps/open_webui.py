@@ -75,6 +75,12 @@ class OpenWebUI(pulumi.ComponentResource):
             # so each chat is one Langfuse session (Open WebUI 0.12.4 fills {{CHAT_ID}} in a
             # connection's headers: open_webui/utils/headers.py parse_custom_headers)
             "OPENAI_API_CONFIGS": session_header_config(),
+            # Background tasks (title, tags, follow-ups) go to a gateway model, not to the chat's model:
+            # otherwise an agent chat runs the agent once more per task, on the same chat id. OpenAI-API
+            # models are "external" connections, so TASK_MODEL_EXTERNAL applies (open_webui 0.12.4
+            # utils/task.py get_task_model_id; config.py 'task.model.external'); it must be a model id
+            # Open WebUI lists, and the gateway connection has no prefix_id, so LiteLLM's model name
+            "TASK_MODEL_EXTERNAL": settings.task_model,
             # ENABLE_SIGNUP comes with the public URL and SSO below (auth.env)
             "DEFAULT_USER_ROLE": webui.default_user_role,
             "VECTOR_DB": "pgvector",

@@ -275,6 +275,9 @@ class OpenWebUISettings(Section):
     data_gib: int = Field(default=10, ge=1)
     # The first admin, created by the program at first start (password: stack output openWebuiAdminPassword)
     admin_email: str = "admin@genai-platform.local"
+    # The gateway model for Open WebUI's background tasks (titles, tags, follow-ups), never an agent
+    # (default: the first Bedrock model, else the first self-hosted one); checked in Settings
+    task_model: Optional[str] = None
 
     @field_validator("admin_email")
     @classmethod

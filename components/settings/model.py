@@ -116,6 +116,7 @@ class Settings(Section):
         self._check_zones()
         self._check_models()
         self._check_agent_model()
+        self._check_task_model()
         check_system_capacity(self)
         resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
         check_scaling(self)
@@ -253,6 +254,20 @@ class Settings(Section):
         served = [m.name for m in self.models] + [m.name for m in self.bedrock_models]
         if model is not None and model not in served:
             raise bad_value(("agentServer", "model"), model, f"a model the gateway serves: {', '.join(served)}")
+
+    def _check_task_model(self) -> None:
+        model = self.open_webui.task_model
+        served = [m.name for m in self.models] + [m.name for m in self.bedrock_models]
+        if model is not None and model not in served:
+            raise bad_value(("openWebui", "taskModel"), model,
+                            f"a model the gateway serves (Open WebUI's task model is never an agent): {', '.join(served)}")
+
+    @property
+    def task_model(self) -> str:
+        """The gateway model Open WebUI sends its background tasks to: `openWebui.taskModel`, else the
+        first Bedrock model (always on, priced per token), else the first self-hosted one."""
+        served = [m.name for m in self.bedrock_models] + [m.name for m in self.models]
+        return self.open_webui.task_model or served[0]
 
     @property
     def agent_model(self) -> str:
