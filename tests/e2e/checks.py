@@ -3,6 +3,7 @@ and the Langfuse OTLP capture holding each call with the Open WebUI user and cha
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from tests.gateway.loopback import GatewayRun
@@ -22,15 +23,25 @@ def _last_user_text(messages: list[Any]) -> str:
 
 def echo_prompts(gw: GatewayRun) -> None:
     """Each stand-in answers "<backend> stub answers: <the last user message>", so the screen shows
-    which backend answered which prompt."""
+    which backend answered which prompt.
+
+    The stubs read `reply_text` while they stream (their chunks are generators, run after the route
+    returns), and Open WebUI sends its background tasks (title, tags, follow-ups) while an answer
+    may still stream: one lock per stub makes set-reply-and-render atomic, and the chunks are
+    rendered before the lock is released, so a concurrent request cannot swap another's answer."""
     for label, stub in [*(("vLLM", s) for s in gw.vllm.values()), ("Bedrock", gw.bedrock)]:
         route = stub.route
+        lock = threading.Lock()
 
-        def echoing(request, _route=route, _stub=stub, _label=label):
+        def echoing(request, _route=route, _stub=stub, _label=label, _lock=lock):
             body = request.json or {}
-            if isinstance(body, dict) and body.get("messages"):
-                _stub.reply_text = f"{_label} stub answers: {_last_user_text(body['messages'])}"
-            return _route(request)
+            with _lock:
+                if isinstance(body, dict) and body.get("messages"):
+                    _stub.reply_text = f"{_label} stub answers: {_last_user_text(body['messages'])}"
+                response = _route(request)
+                if response.chunks is not None:
+                    response.chunks = list(response.chunks)
+            return response
 
         stub.route = echoing
 
