@@ -1,10 +1,12 @@
 """Conversation memory and notes in PostgreSQL, so any replica can carry on any chat.
 
 One row per agent run (`agent_runs`): the messages that run added (user prompt, model
-responses, tool calls and their results) as pydantic-ai's JSON, and its `turn` (how many user
-messages came before it in the chat). A chat's history for turn N is, for each earlier turn, its
-latest run: a regenerated or edited message replaces that turn's answer instead of piling up.
-Notes (`chat_notes`) belong to one chat.
+responses, tool calls and their results) as pydantic-ai's JSON, its `turn` (how many user
+messages came before it in the chat) and its `prompt` (that user message). A chat's history for
+turn N is, for each earlier turn, its latest run *whose prompt is the user message the caller
+sent for that turn*: a regenerated answer replaces the old one, and another request on the same
+chat id (Open WebUI's title/tags/follow-up tasks, a concurrent request) is stored beside the
+chat's turns but never taken for one. Notes (`chat_notes`) belong to one chat.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Optional, Sequence
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from pydantic_ai import ModelMessagesTypeAdapter
-from pydantic_ai.messages import ModelMessage
+from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agent_runs (
@@ -27,6 +29,8 @@ CREATE TABLE IF NOT EXISTS agent_runs (
     messages    jsonb       NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+-- added after the first release: rows stored before it have no prompt and are never matched
+ALTER TABLE agent_runs ADD COLUMN IF NOT EXISTS prompt text;
 CREATE INDEX IF NOT EXISTS agent_runs_chat ON agent_runs (chat_id, agent, turn, id);
 CREATE TABLE IF NOT EXISTS chat_notes (
     id          bigserial PRIMARY KEY,
@@ -41,6 +45,16 @@ CREATE INDEX IF NOT EXISTS chat_notes_chat ON chat_notes (chat_id, id);
 
 # Replicas start together: serialise the CREATE IF NOT EXISTS (it races on the catalog otherwise)
 _SCHEMA_LOCK = 0x6167656E74  # any constant shared by every replica
+
+
+def prompt_of(messages: Sequence[ModelMessage]) -> Optional[str]:
+    """The text of the first user message in `messages` (a run's prompt)."""
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+                    return part.content
+    return None
 
 
 @dataclass(frozen=True)
@@ -71,29 +85,31 @@ class Store:
             await conn.execute("SELECT 1")
 
     # -- conversation memory -------------------------------------------------------------------
-    async def history(self, chat_id: str, agent: str, *, before_turn: int, last_runs: int) -> list[ModelMessage]:
-        """The messages of the chat's turns before `before_turn` with `agent` (each turn's latest
-        run; the last `last_runs` turns), oldest first."""
+    async def history(self, chat_id: str, agent: str, prompts: Sequence[str], *,
+                      last_runs: int) -> dict[int, list[ModelMessage]]:
+        """The stored runs of the chat's turns with `agent`, by turn: for each of the last `last_runs`
+        turns `i` of `prompts` (the user messages the caller sent, oldest first), the latest run
+        of turn `i` whose prompt is `prompts[i]`; turns without such a run are left out."""
+        first = max(0, len(prompts) - last_runs)
         async with self._pool.connection() as conn:
             rows = await (await conn.execute(
-                "SELECT messages FROM (SELECT DISTINCT ON (turn) turn, messages FROM agent_runs "
-                "WHERE chat_id = %s AND agent = %s AND turn < %s ORDER BY turn DESC, id DESC LIMIT %s) AS recent "
-                "ORDER BY turn",
-                (chat_id, agent, before_turn, last_runs),
+                "SELECT DISTINCT ON (turn) turn, messages FROM agent_runs "
+                "WHERE chat_id = %s AND agent = %s AND turn >= %s AND turn < %s "
+                "AND prompt = (%s::text[])[turn + 1] ORDER BY turn, id DESC",
+                (chat_id, agent, first, len(prompts), list(prompts)),
             )).fetchall()
-        messages: list[ModelMessage] = []
-        for (stored,) in rows:
-            messages.extend(ModelMessagesTypeAdapter.validate_python(stored))
-        return messages
+        return {turn: ModelMessagesTypeAdapter.validate_python(stored) for turn, stored in rows}
 
     async def append_run(self, chat_id: str, agent: str, turn: int, user_id: Optional[str],
                          messages: Sequence[ModelMessage]) -> None:
-        """Store what one run (the answer to the chat's `turn`-th user message, from 0) added."""
+        """Store what one run (the answer to the chat's `turn`-th user message, from 0) added; its
+        prompt is the run's first user message."""
         payload = ModelMessagesTypeAdapter.dump_python(list(messages), mode="json")
         async with self._pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO agent_runs (chat_id, agent, turn, user_id, messages) VALUES (%s, %s, %s, %s, %s)",
-                (chat_id, agent, turn, user_id, Jsonb(payload)),
+                "INSERT INTO agent_runs (chat_id, agent, turn, user_id, prompt, messages) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (chat_id, agent, turn, user_id, prompt_of(messages), Jsonb(payload)),
             )
 
     # -- notes ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pydantic_ai.messages import (ModelMessage, ModelRequest, PartDeltaEvent, Pa
                                   TextPartDelta)
 
 from agent_server.agents import RunDeps
+from agent_server.memory import prompt_of
 from agent_server.openai_api import ApiError
 from agent_server.tracing import run_context
 
@@ -29,16 +30,18 @@ async def run(agent: Agent[RunDeps, str], name: str, deps: RunDeps, prompt: str,
               outcome: RunOutcome) -> AsyncIterator[str]:
     """Run `agent` on `prompt`, yielding the answer's text as it streams; store the run in the chat.
 
-    The chat's stored history (tool calls and results included) wins over the turns the caller
-    sent; a chat with nothing stored yet (or no chat id) starts from the caller's turns. The
-    caller's turns still say which turn this is: a regenerated or edited message is answered from
-    the turns before it, and its answer replaces the stored one."""
-    turn = sum(isinstance(m, ModelRequest) for m in request_history)
-    history: list[ModelMessage] = []
+    The caller's turns say which turn this is and what each earlier user message was: a stored
+    run (tool calls and results included) stands in for an earlier turn only when it answered
+    that same message, so a regenerated or edited message is answered from the turns before it,
+    and a task or concurrent request on the same chat id cannot replace one of the chat's turns.
+    Only the last `history_runs` turns are sent."""
+    prefix, turns = split_turns(request_history)
+    turn = len(turns)
+    stored: dict[int, list[ModelMessage]] = {}
     if deps.chat_id:
-        history = await deps.store.history(deps.chat_id, name, before_turn=turn, last_runs=history_runs)
-    if not history:
-        history = request_history
+        stored = await deps.store.history(deps.chat_id, name, [p for p, _ in turns], last_runs=history_runs)
+    first = max(0, turn - history_runs)
+    history = prefix + [m for i in range(first, turn) for m in stored.get(i, turns[i][1])]
     settings = {"extra_headers": gateway_headers(deps)} if deps.user_id or deps.chat_id else None
     with run_context(deps.chat_id, deps.user_id):
         try:
@@ -61,6 +64,21 @@ async def run(agent: Agent[RunDeps, str], name: str, deps: RunDeps, prompt: str,
     outcome.input_tokens, outcome.output_tokens = usage.input_tokens or 0, usage.output_tokens or 0
     if deps.chat_id:
         await deps.store.append_run(deps.chat_id, name, turn, deps.user_id, new_messages)
+
+
+def split_turns(messages: list[ModelMessage]) -> tuple[list[ModelMessage], list[tuple[str, list[ModelMessage]]]]:
+    """(what comes before the first user message, [(a user message's text, it and the replies
+    after it)]), the caller's conversation cut into turns."""
+    prefix: list[ModelMessage] = []
+    turns: list[tuple[str, list[ModelMessage]]] = []
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            turns.append((prompt_of([message]) or "", [message]))
+        elif turns:
+            turns[-1][1].append(message)
+        else:
+            prefix.append(message)
+    return prefix, turns
 
 
 def gateway_headers(deps: RunDeps) -> dict[str, str]:

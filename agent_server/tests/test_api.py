@@ -235,3 +235,24 @@ def test_a_failing_run_is_an_openai_error_not_a_broken_connection(postgres, gate
         assert "agent run failed" in server.log_text()
     finally:
         server.stop()
+
+
+def test_a_task_request_on_the_same_chat_never_replaces_the_chats_turn(agent_server, script):
+    """Open WebUI sends its title/tags/follow-up prompts with the chat's id, as a one-message
+    conversation, possibly while the answer still streams: the chat's memory must keep the user's
+    turn, and the next turn must see the user's question and the agent's answer, not the task."""
+    script.override = lambda messages, tools: "The budget is 1200 EUR."
+    question = "What is the Q3 budget?"
+    answer = chat(agent_server.url, "research-assistant", question, chat_id="chat-task", user_id="u1")
+    assert answer.status_code == 200
+    task = ("### Task:\nGenerate a concise title for the chat history.\n### Chat History:\n<chat_history>\n"
+            f"USER: {question}\nASSISTANT: The budget is 1200 EUR.\n</chat_history>")
+    script.override = lambda messages, tools: '{"title": "Quarterly money"}'
+    assert chat(agent_server.url, "research-assistant", task, chat_id="chat-task", user_id="u1").status_code == 200
+    seen = []
+    script.override = lambda messages, tools: seen.append(messages) or "About 1300 USD."
+    earlier = [{"role": "user", "content": question}, {"role": "assistant", "content": "The budget is 1200 EUR."}]
+    chat(agent_server.url, "research-assistant", "And in USD?", earlier, chat_id="chat-task", user_id="u1")
+    assert [m.get("content") for m in seen[0] if m["role"] == "user"] == [question, "And in USD?"]
+    assert [m.get("content") for m in seen[0] if m["role"] == "assistant"] == ["The budget is 1200 EUR."]
+    assert "Quarterly money" not in json.dumps(seen[0]) and "### Task" not in json.dumps(seen[0])

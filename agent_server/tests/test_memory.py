@@ -41,6 +41,10 @@ def turn(question: str, answer: str) -> list:
     ]
 
 
+def flat(history: dict) -> list:
+    return [m for turn in sorted(history) for m in history[turn]]
+
+
 def test_history_round_trips_tool_calls_and_keeps_only_the_last_runs(database_url):
     chat = f"chat-{uuid.uuid4().hex}"
     first = turn("q0", "a0")
@@ -49,14 +53,14 @@ def test_history_round_trips_tool_calls_and_keeps_only_the_last_runs(database_ur
         await store.append_run(chat, "research-assistant", 0, "user-1", first)
         for i in (1, 2):
             await store.append_run(chat, "research-assistant", i, "user-1", turn(f"q{i}", f"a{i}"))
-        await store.append_run(chat, "platform-assistant", 0, "user-1", turn("other agent", "x"))
-        return (await store.history(chat, "research-assistant", before_turn=3, last_runs=10),
-                await store.history(chat, "research-assistant", before_turn=3, last_runs=2))
+        await store.append_run(chat, "platform-assistant", 0, "user-1", turn("q0", "other agent"))
+        return (await store.history(chat, "research-assistant", ["q0", "q1", "q2"], last_runs=10),
+                await store.history(chat, "research-assistant", ["q0", "q1", "q2"], last_runs=2))
 
     everything, recent = run(_with_store(database_url, body))
-    assert everything[:4] == first  # parts, ids, arguments and timestamps come back equal
-    assert [m.parts[0].content for m in everything[::4]] == ["q0", "q1", "q2"]
-    assert [m.parts[0].content for m in recent[::4]] == ["q1", "q2"]
+    assert everything[0] == first  # parts, ids, arguments and timestamps come back equal
+    assert [m.parts[0].content for m in flat(everything)[::4]] == ["q0", "q1", "q2"]
+    assert sorted(recent) == [1, 2] and [m.parts[0].content for m in flat(recent)[::4]] == ["q1", "q2"]
 
 
 def test_a_regenerated_turn_replaces_the_old_answer_and_later_turns_drop_out(database_url):
@@ -65,16 +69,34 @@ def test_a_regenerated_turn_replaces_the_old_answer_and_later_turns_drop_out(dat
     async def body(store: Store):
         for i in range(3):
             await store.append_run(chat, "research-assistant", i, None, turn(f"q{i}", f"a{i}"))
-        await store.append_run(chat, "research-assistant", 1, None, turn("q1 edited", "a1 again"))
-        return (await store.history(chat, "research-assistant", before_turn=1, last_runs=10),
-                await store.history(chat, "research-assistant", before_turn=2, last_runs=10),
-                await store.history(chat, "research-assistant", before_turn=3, last_runs=10))
+        await store.append_run(chat, "research-assistant", 1, None, turn("q1", "a1 again"))
+        await store.append_run(chat, "research-assistant", 1, None, turn("q1 edited", "a1 edited"))
+        return (await store.history(chat, "research-assistant", ["q0"], last_runs=10),
+                await store.history(chat, "research-assistant", ["q0", "q1"], last_runs=10),
+                await store.history(chat, "research-assistant", ["q0", "q1 edited", "q2"], last_runs=10))
 
     answering_1, answering_2, answering_3 = run(_with_store(database_url, body))
-    questions = lambda history: [m.parts[0].content for m in history[::4]]  # noqa: E731
-    assert questions(answering_1) == ["q0"]  # regenerating turn 1 sees neither old answer nor turn 2
-    assert questions(answering_2) == ["q0", "q1 edited"]
-    assert questions(answering_3) == ["q0", "q1 edited", "q2"]
+    answers = lambda history: [m.parts[0].content for m in flat(history)[3::4]]  # noqa: E731
+    assert answers(answering_1) == ["a0"]  # regenerating turn 1 sees neither old answer nor turn 2
+    assert answers(answering_2) == ["a0", "a1 again"]  # the latest run that answered "q1"
+    assert answers(answering_3) == ["a0", "a1 edited", "a2"]
+
+
+def test_a_task_or_concurrent_run_on_the_chat_id_never_stands_in_for_a_turn(database_url):
+    """Open WebUI's title/tags/follow-up requests carry the chat id and are a one-message
+    conversation (turn 0), stored after the answer they describe: they must not become turn 0."""
+    chat = f"chat-{uuid.uuid4().hex}"
+
+    async def body(store: Store):
+        await store.append_run(chat, "research-assistant", 0, "u", turn("What is the budget?", "1200 EUR"))
+        await store.append_run(chat, "research-assistant", 0, "u", turn("### Task: title this chat", "Budget"))
+        return (await store.history(chat, "research-assistant", ["What is the budget?"], last_runs=10),
+                await store.history(chat, "research-assistant", ["something else"], last_runs=10))
+
+    history, unknown = run(_with_store(database_url, body))
+    assert flat(history)[0].parts[0].content == "What is the budget?"
+    assert flat(history)[-1].parts[0].content == "1200 EUR"
+    assert unknown == {}  # a turn nobody stored is left to the caller's own text
 
 
 def test_a_second_store_sees_the_first_ones_writes(database_url):
@@ -87,7 +109,7 @@ def test_a_second_store_sees_the_first_ones_writes(database_url):
         try:
             await first.append_run(chat, "research-assistant", 0, None, turn("q", "a"))
             await first.add_note(chat, None, "t", "b")
-            return (await second.history(chat, "research-assistant", before_turn=1, last_runs=5),
+            return (flat(await second.history(chat, "research-assistant", ["q"], last_runs=5)),
                     await second.notes(chat))
         finally:
             await asyncio.gather(first.close(), second.close())
