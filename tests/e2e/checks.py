@@ -4,6 +4,7 @@ and the Langfuse OTLP capture holding each call with the Open WebUI user and cha
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from tests.gateway.loopback import GatewayRun
@@ -66,25 +67,41 @@ def check_open_webui_database(pg: Postgres, password: str, admin_email: str) -> 
     return user_id
 
 
-def check_traces(otlp: OtlpStub, user_id: str, chats: list[dict[str, str]]) -> list[str]:
-    """Every chat reached Langfuse's OTLP endpoint as the Open WebUI user; the agent's runs also in
-    the chat's session. Returns the gaps found (a gateway call whose session is not the chat)."""
+TASK_MARK = "stub answers: ### Task:"  # an echoed title/tags/follow-up prompt (Open WebUI's task templates)
+
+
+def check_traces(otlp: OtlpStub, user_id: str, chats: list[dict[str, str]], task_backend: str) -> None:
+    """Langfuse's OTLP endpoint holds each chat as Open WebUI's user and the chat's session:
+    - the gateway's generation of the answer on screen (the agent's own gateway call included:
+      the agent server forwards the chat and the user), `session.id` = the chat, `user.id` = the user;
+    - the agent server's run, `langfuse.session.id` = the chat, `langfuse.user.id` = the user;
+    - Open WebUI's background tasks of each chat reached the gateway's task model (`task_backend`
+      answered them) in the chat's session, and the agent ran once per agent chat: its tasks did
+      not go to the agent."""
     def attrs(span: dict[str, Any]) -> dict[str, Any]:
         return span.get("attributes") or {}
 
-    gaps = []
+    def of_chat(span: dict[str, Any], chat_id: str) -> bool:
+        return span.get("name") == "litellm_request" and attrs(span).get("session.id") == chat_id
+
     for chat in chats:
         chat_id, model = chat["chat_id"], chat["model"]
-        if chat["label"] == "agent":  # the agent server's run spans: session = chat, user = the user
-            spans = otlp.wait_for_spans(lambda s: attrs(s).get("langfuse.session.id") == chat_id
-                                        and s.get("name") == f"invoke_agent {model}", timeout=30)
-        else:  # the gateway's generation that produced the answer on screen
-            # (streamed generations carry no llm.model_name; the echoed prompt names the chat)
-            spans = otlp.wait_for_spans(lambda s: attrs(s).get("output.value") == chat["expected"], timeout=30)
-            sessions = {attrs(s).get("session.id") for s in spans}
-            if chat_id not in sessions:
-                gaps.append(f"{model}: the gateway's span has session {sessions}, not the chat {chat_id}")
-        users = {attrs(s).get("user.id") for s in spans}
-        assert users == {user_id}, f"{model}: spans carry users {users}, not the Open WebUI user {user_id}"
-        print(f"e2e: {model}: in Langfuse's capture as Open WebUI user {user_id}", flush=True)
-    return gaps
+        # (streamed generations carry no llm.model_name: the echoed prompt names the chat)
+        answer = otlp.wait_for_spans(lambda s: attrs(s).get("output.value") == chat["expected"], timeout=30)
+        who = {(attrs(s).get("session.id"), attrs(s).get("user.id")) for s in answer}
+        assert who == {(chat_id, user_id)}, (
+            f"{model}: the gateway's generation carries (session, user) {who}, not ({chat_id}, {user_id})")
+        tasks = otlp.wait_for_spans(lambda s: of_chat(s, chat_id) and TASK_MARK in str(attrs(s).get("output.value")),
+                                    timeout=30)
+        backends = {str(attrs(s).get("output.value")).split(" stub answers:")[0] for s in tasks}
+        assert backends == {task_backend}, f"{model}: its task requests were answered by {backends}, not {task_backend}"
+        assert {attrs(s).get("user.id") for s in tasks} == {user_id}, f"{model}: task spans without the user"
+        if chat["label"] == "agent":
+            time.sleep(2)  # the spans of a task run by the agent would have arrived with the tasks' own
+            runs = [s for s in otlp.spans if s.get("name") == f"invoke_agent {model}"
+                    and attrs(s).get("langfuse.session.id") == chat_id]
+            assert len(runs) == 1, f"{model}: {len(runs)} agent runs in chat {chat_id}, expected the answer's only"
+            run_user = {attrs(s).get("langfuse.user.id") for s in runs}
+            assert run_user == {user_id}, f"{model}: the agent's run carries user {run_user}, not {user_id}"
+        print(f"e2e: {model}: in Langfuse's capture with session {chat_id} and user {user_id} "
+              f"(answer, {len(tasks)} task request(s) on the task model)", flush=True)
