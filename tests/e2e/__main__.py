@@ -115,7 +115,9 @@ def run(out: Path, webui_python: Path, agent_python: Path) -> None:
         (out / "otlp-spans.json").write_text(json.dumps(spans, indent=1, default=str))
         for chat, item in zip(chats, seen):
             chat["chat_id"] = item["chat_id"]
-        task_backend = "Bedrock" if webui_env["TASK_MODEL_EXTERNAL"] in gw.bedrock_ids else "vLLM"
+        task_model = webui_env.get("TASK_MODEL_EXTERNAL")
+        assert task_model, "Open WebUI's rendered env names no task model: its tasks would run on the chat's agent"
+        task_backend = "Bedrock" if task_model in gw.bedrock_ids else "vLLM"
         check_traces(gw.otlp, user_id, chats, task_backend)
     print(f"e2e: passed in {time.monotonic() - started:.0f}s; screenshots in {out}", flush=True)
 
