@@ -45,9 +45,11 @@ $(WEBUI_STAMP): tests/e2e/requirements-webui.txt
 		-r "$$($(WEBUI_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/requirements-slim.txt"
 	touch $(WEBUI_STAMP)
 
-# Debian's chromium for Playwright (Playwright's own browser download is unreachable here); as root
+# Debian's chromium for Playwright (Playwright's own browser download is unreachable here); CI runs as root
 /usr/bin/chromium:
-	apt-get install -y --no-install-recommends chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get install -y --no-install-recommends chromium || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium; }
 
 venv: $(STAMP) $(AGENT_STAMP) $(NCA_STAMP) $(WEBUI_STAMP)
 
@@ -61,12 +63,13 @@ system-deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends prometheus; }
 
-## The whole test suite: the platform's (tests/: database truth and the NetworkPolicy analyzer included), then
-## the agent server's (agent_server/tests/, its own venv, against the real LiteLLM proxy from the platform's venv).
-## `make e2e` (the browser path) is not part of it yet: on the integrated stack its agent chat fails (README).
-test: $(STAMP) $(AGENT_STAMP) $(NCA_STAMP) system-deps
-	REQUIRE_NCA=1 $(BIN)/python -m pytest -q
+## The whole test suite: the platform's (tests/: database truth, the NetworkPolicy analyzer and Open WebUI's
+## first admin included), the agent server's (agent_server/tests/, its own venv, against the real LiteLLM
+## proxy from the platform's venv), then `make e2e` (the user's path in a browser)
+test: $(STAMP) $(AGENT_STAMP) $(NCA_STAMP) $(WEBUI_STAMP) system-deps
+	REQUIRE_NCA=1 OPEN_WEBUI_PYTHON=$(abspath $(WEBUI_VENV))/bin/python $(BIN)/python -m pytest -q
 	LITELLM_EXECUTABLE=$(abspath $(BIN))/litellm $(AGENT_VENV)/bin/python -m pytest -q -c agent_server/pytest.ini --rootdir .
+	$(MAKE) e2e
 
 ## The user's path with real software on loopback: PostgreSQL, Redis, LiteLLM, the agent server and Open WebUI
 ## as rendered for the dev stack, driven in headless Chromium (screenshots in out/e2e)
