@@ -8,7 +8,10 @@
   by the controller, not by Pulumi; its DNS name comes from the Ingress status, which the
   Kubernetes provider waits for before it finishes creating the Ingress (it awaits an entry in
   .status.loadBalancer.ingress: pulumi-kubernetes Ingress resource docs, "await logic"). The
-  alias target's zone is the region's ALB hosted zone (aws.lb.get_hosted_zone_id, type application).
+  alias target's zone is the region's ALB hosted zone (aws.lb.get_hosted_zone_id, type application:
+  the provider's per-region table, terraform-provider-aws internal/service/elbv2/
+  hosted_zone_id_data_source.go, e.g. us-east-1 Z35SXDOTRQ7X7K, eu-west-1 Z32O12XQLNTSW2; a region
+  missing from the table fails the preview with "unsupported AWS Region").
   Chosen over external-dns: no second controller with write access to the zone, the records are
   in the stack's state (preview shows them, destroy removes them).
 """
