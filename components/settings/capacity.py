@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Optional
 
 from components.k8s.quantity import cpu_millis, memory_bytes
 from components.settings.errors import bad_value
+from components.settings.infra import MAX_NODES_PER_GROUP
 
 if TYPE_CHECKING:
     from components.settings.model import Settings
     from components.system_pods import SystemPods
 
 MIB = 2**20
-MAX_NODES = 450  # EKS quota: nodes per managed node group (infra.MAX_NODES_PER_GROUP)
 # GiB of memory per vCPU of the current general purpose (m), compute (c) and memory (r) families
 _GIB_PER_VCPU = {"m": 4, "c": 2, "r": 8}
 # Burstable t3/t3a/t4g sizes do not follow the ratio: (vCPUs, GiB, max pods)
@@ -145,10 +145,11 @@ def check_system_capacity(settings: "Settings") -> None:
     # What starts at deploy fits the nodes the group starts with
     start = gateway.autoscaling.min_replicas if gateway.autoscaling else gateway.replicas
     if _gateway_fits(node, system.desired_size, per_node, others, pod) < start:
-        needed = next((n for n in range(system.desired_size + 1, MAX_NODES + 1)
+        needed = next((n for n in range(system.desired_size + 1, MAX_NODES_PER_GROUP + 1)
                        if _gateway_fits(node, n, per_node, others, pod) >= start), None)
-        if needed is None or needed > MAX_NODES:
-            allowed, fix = "a larger instance type: the DaemonSets alone fill this one", None
+        if needed is None:
+            allowed = "a larger instance type: this one cannot hold it at any node count"
+            fix = "pulumi config set --path 'cluster.systemNodes.instanceTypes[0]' <a larger type, e.g. m6i.2xlarge>"
         else:
             allowed = f"at least {needed}"
             fix = (f"pulumi config set --path 'cluster.systemNodes.desiredSize' {needed}"
