@@ -38,7 +38,7 @@ class SharedModelCacheArgs(TypedDict):
     settings: ModelCacheSettings
     """Throughput mode."""
     retention: DataRetention
-    """Whether the claim is protected (`retainData`)."""
+    """Whether the file system and its claim are protected (`retainData`)."""
     cluster_name: pulumi.Input[str]
     """The EKS cluster (add-on, Pod Identity)."""
     cluster_security_group_id: pulumi.Input[str]
@@ -79,11 +79,13 @@ class SharedModelCache(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags, settings = args["tags"], args["settings"]
 
-        # Encrypted at rest (KMS, AWS managed key); elastic throughput bills per GB moved, not provisioned
+        # Encrypted at rest (KMS, AWS managed key); elastic throughput bills per GB moved, not provisioned.
+        # It holds the compiled models: protected while the stack retains data, like the claim and the buckets
+        # (a destroy, or a replacement by a config mistake, stops here; retainData false lets dev go in one destroy)
         fs = efs.FileSystem(
             f"{name}-fs", encrypted=True, performance_mode="generalPurpose", throughput_mode=settings.throughput_mode,
             tags={**tags, "Name": f"{name}-model-cache", "genai-platform/expected-gib": str(args["expected_gib"])},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args["retention"].protect),
         )
         # NFS only from the cluster security group (the nodes'), only on 2049
         group = ec2.SecurityGroup(

@@ -123,8 +123,9 @@ def test_engine_refusal_reaches_a_program_that_skips_the_settings(tmp_path):
 
 
 def test_private_access_cidrs_open_the_cluster_security_group_on_443(run_with, stack_runs):
+    system = load_stack_settings("prod").cluster.system_nodes.model_dump(by_alias=True)  # prod's workloads need them
     run = run_with("prod", {"genai-platform:cluster": {
-        "deployerInVpc": True, "privateAccessCidrs": ["10.20.0.0/20", "172.31.8.0/22"]}})
+        "deployerInVpc": True, "privateAccessCidrs": ["10.20.0.0/20", "172.31.8.0/22"], "systemNodes": system}})
     cluster = run.one(EKS)
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
     # Rules with CIDR sources (the shared model cache's EFS group admits the cluster group by id instead)

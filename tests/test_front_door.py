@@ -146,6 +146,19 @@ def test_dns_alias_records_point_at_the_alb_from_the_ingress_status(dev):
         assert alias["zoneId"] == "Z35SXDOTRQ7X7K"  # us-east-1 ALBs (the mock's real value)
 
 
+def test_alias_records_take_the_albs_own_zone_in_regions_the_providers_table_lacks(run_with):
+    """ap-southeast-5 is a region the catalog allows and the provider's static ALB zone table
+    (aws.lb.get_hosted_zone_id) has no row for: the preview failed with "unsupported AWS Region".
+    The zone now comes from the ALB the controller made, found by the controller's tags."""
+    from tools.offline.mocks import ALB_ZONE_TABLE_REGIONS, _alb_zone  # noqa: PLC0415
+
+    assert "ap-southeast-5" not in ALB_ZONE_TABLE_REGIONS
+    models = [{"name": "claude-haiku-4-5", "modelId": "global.anthropic.claude-haiku-4-5-20251001-v1:0"}]
+    run = run_with("dev", {"aws:region": "ap-southeast-5", "genai-platform:bedrockModels": models})
+    aliases = [r for r in run.of_type("aws:route53/record:Record") if r.inputs["type"] == "A"]
+    assert len(aliases) == 2 and all(r.inputs["aliases"][0]["zoneId"] == _alb_zone("ap-southeast-5") for r in aliases)
+
+
 def test_existing_certificate_no_zone_means_no_certificate_request_and_no_records(run_with):
     fd = {**_dev_front_door(), "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/"
           "0a1b2c3d-0000-4000-8000-0123456789ab"}

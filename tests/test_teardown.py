@@ -17,6 +17,7 @@ BUCKET = "aws:s3/bucket:Bucket"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+EFS = "aws:efs/fileSystem:FileSystem"
 
 
 def _claim_holders(run):
@@ -36,6 +37,9 @@ def test_retain_data_decides_every_data_holder(stack_run):
         assert bucket.protect is retained and bool(bucket.inputs.get("forceDestroy")) is not retained, bucket.name
     for claim in claims:
         assert claim.protect is retained, claim.name
+    # the shared model cache's file system holds the compiled models, like the claim bound to it
+    (file_system,) = stack_run.of_type(EFS)
+    assert file_system.protect is retained
     for stateful in _claim_holders(stack_run):
         if stateful.type == STATEFUL_SET:
             policy = stateful.inputs["spec"]["persistentVolumeClaimRetentionPolicy"]
@@ -132,6 +136,24 @@ def test_update_findings_catch_what_kubernetes_refuses_and_what_loses_data(stack
                                                                                   "serviceName": "pg"}})
     assert update_findings(dev, renamed) == [
         f"{postgres['name']} [{STATEFUL_SET}]: replaced (spec.serviceName), which deletes its data"]
+
+
+@pytest.mark.parametrize("retain", [True, False])
+def test_the_efs_cache_follows_retain_data_and_a_replacement_loses_it(run_with, retain):
+    """The file system is protected exactly when data is retained; a change that replaces it (EFS
+    cannot change encryption or performance mode in place) deletes every compiled model, which
+    Pulumi refuses for the protected one."""
+    run = run_with("dev", {"genai-platform:retainData": retain})
+    (file_system,) = run.of_type(EFS)
+    assert file_system.protect is retain
+    current = entries(run, Masker(run))
+    (entry,) = [e for e in current if e["type"] == EFS]
+    replaced = _edited(current, entry["urn"], inputs={**entry["inputs"], "performanceMode": "maxIO"})
+    outcome = "Pulumi refuses: it is protected" if retain else "deletes its data"
+    assert update_findings(current, replaced) == [f"{entry['name']} [{EFS}]: replaced (performanceMode), which {outcome}"]
+    # throughput mode changes in place (UpdateFileSystem): no finding
+    elastic = _edited(current, entry["urn"], inputs={**entry["inputs"], "throughputMode": "bursting"})
+    assert update_findings(current, elastic) == []
 
 
 def test_the_pr_diff_warns_about_an_update_that_loses_data(stack_runs):

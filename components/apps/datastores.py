@@ -20,7 +20,7 @@ from components.apps.context import AppContext, read_file
 from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, FileMount, Port, Probe, SecretRef, Volume, WorkloadSpec
 from components.k8s.workload import Workload
-from components.settings.apps import Resources
+from components.settings.workload import Resources
 
 POSTGRES_PORT, CLICKHOUSE_HTTP, CLICKHOUSE_NATIVE, REDIS_PORT = 5432, 8123, 9000, 6379
 POSTGRES_CLIENTS = ("langfuse", "langfuse-worker", "litellm", "open-webui", "custom-server")

@@ -2,6 +2,12 @@
 
 Headless initialisation creates the organisation, the project with generated API keys and the
 admin user on first start; LiteLLM receives the same keys, so traces flow with no manual step.
+
+Env names as Langfuse reads them (langfuse/langfuse main of 2026-08-22, after v4.16.0):
+web/src/env.mjs (DATABASE_URL, NEXTAUTH_SECRET, SALT, ENCRYPTION_KEY, TELEMETRY_ENABLED, LANGFUSE_INIT_*),
+packages/shared/src/env.ts (CLICKHOUSE_*, REDIS_HOST/PORT/AUTH, LANGFUSE_S3_EVENT_UPLOAD_*), and
+CLICKHOUSE_MIGRATION_URL, which the container's migration step reads (docker-compose.yml). The pinned
+4.52.0's own source was not available to check.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, WorkloadSpec
 from components.k8s.workload import Workload
 from components.pod_identity import PodIdentityRole
-from components.settings.apps import Resources
+from components.settings.workload import Resources
 from components.storage_bucket import PrivateBucket
 
 WEB, WORKER = "langfuse", "langfuse-worker"

@@ -14,7 +14,7 @@ from components.k8s.secret import k8s_secret
 from components.k8s.spec import Edge, Port, Probe, SecretRef, Volume, WorkloadSpec
 from components.k8s.workload import Workload
 from components.pod_identity import PodIdentityRole
-from components.settings.apps import Resources
+from components.settings.workload import Resources
 from components.storage_bucket import PrivateBucket
 
 NAME = "open-webui"

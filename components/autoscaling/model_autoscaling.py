@@ -31,6 +31,17 @@ VLLM_WAITING = "vllm:num_requests_waiting"
 GATEWAY_REQUESTS = "litellm_proxy_total_requests_metric_total"
 
 
+def keda_values() -> dict[str, Any]:
+    """KEDA chart values: explicit requests for its three pods (keys `resources.operator`,
+    `.metricServer`, `.webhooks` of kedacore/charts keda/values.yaml); the system-node capacity
+    check (components/system_pods.py) counts these."""
+    def pod(cpu: str, memory: str, limit: str) -> dict[str, Any]:
+        return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": limit}}
+
+    return {"resources": {"operator": pod("100m", "128Mi", "512Mi"), "metricServer": pod("100m", "128Mi", "512Mi"),
+                          "webhooks": pod("50m", "64Mi", "256Mi")}}
+
+
 def prometheus_endpoint(url: str) -> tuple[Optional[str], int]:
     """(namespace, port) of an in-cluster Service URL `http://<svc>.<namespace>.svc...:<port>`;
     namespace None for an address outside the cluster."""
@@ -131,8 +142,7 @@ class ModelAutoscaling(pulumi.ComponentResource):
             namespace=KEDA_NAMESPACE,
             create_namespace=True,
             atomic=True,
-            values={"resources": {"operator": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                               "limits": {"memory": "512Mi"}}}},
+            values=keda_values(),
             opts=k8s,
         )
         edge = keda_to_prometheus_policy(settings.prometheus_url)

@@ -11,6 +11,8 @@ Every name below was checked against the pinned versions' source:
 - Langfuse v4 (web/src/env.mjs, web/src/server/auth.ts): NEXTAUTH_URL, AUTH_CUSTOM_CLIENT_ID,
   AUTH_CUSTOM_CLIENT_SECRET, AUTH_CUSTOM_ISSUER, AUTH_CUSTOM_NAME (all four enable the provider),
   AUTH_CUSTOM_SCOPE, AUTH_DISABLE_USERNAME_PASSWORD, LANGFUSE_DEFAULT_ORG_ID, LANGFUSE_DEFAULT_ORG_ROLE.
+  Checked in langfuse/langfuse main of 2026-08-22 (after v4.16.0) and langfuse.com's v4 self-hosting
+  docs (hardening, default-login FAQ); the pinned 4.52.0's own source was not available to check.
 """
 
 from __future__ import annotations

@@ -85,5 +85,6 @@ class FrontDoorRoutes(pulumi.ComponentResource):
         ]
         # Every Ingress of the group reports the same ALB
         self.alb_hostname = ingresses[0].status.apply(lambda s: s.load_balancer.ingress[0].hostname)
-        alias_records(f"{name}-dns", fd, list(plan.routes.values()), self.alb_hostname, settings.region, self)
+        alias_records(f"{name}-dns", fd, list(plan.routes.values()), self.alb_hostname, settings.cluster_name,
+                      routes.GROUP, self)
         self.register_outputs({"alb_hostname": self.alb_hostname})

@@ -3,7 +3,9 @@
 The chart and the controller are released together: chart `aws-load-balancer-controller` 3.5.0
 has appVersion v3.5.0 and image public.ecr.aws/eks/aws-load-balancer-controller:v3.5.0
 (helm/aws-load-balancer-controller/Chart.yaml and values.yaml at tag v3.5.0 of
-kubernetes-sigs/aws-load-balancer-controller). The role's policy is the controller's published
+kubernetes-sigs/aws-load-balancer-controller; the tag is of 2026-08-03, and aws/eks-charts merged the
+chart sync "aws-load-balancer-controller: v3.5.0" the same day (PR #1354), the chart the
+https://aws.github.io/eks-charts index serves; the index file itself was not read). The role's policy is the controller's published
 IAM policy for that version, kept verbatim in files/ (see files/README.md).
 
 Offline (preview, tests) the release is one `helm.sh/v3:Release` resource: the chart's own

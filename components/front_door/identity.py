@@ -73,7 +73,9 @@ class CognitoIdentity(pulumi.ComponentResource):
             prevent_user_existence_errors="ENABLED", opts=child,
         )
         # Issuer of a user pool: https://cognito-idp.<region>.amazonaws.com/<pool id> (Cognito Developer
-        # Guide, "Verifying a JSON web token": the iss claim)
+        # Guide, "Verifying JSON web tokens": the iss claim; the apps find the hosted UI's endpoints,
+        # https://<prefix>.auth.<region>.amazoncognito.com, in its discovery document, CloudFormation
+        # AWS::Cognito::UserPoolDomain "Domain"). Commercial partition form; aws-cn is unchecked
         issuer = pulumi.Output.concat(f"https://cognito-idp.{region}.amazonaws.com/", pool.id)
         self.client = SsoClient(issuer, client.id, pulumi.Output.secret(client.client_secret), "Cognito",
                                 sso.claim, sso.admin_group, sso.user_group)

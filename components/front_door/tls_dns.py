@@ -8,7 +8,14 @@
   by the controller, not by Pulumi; its DNS name comes from the Ingress status, which the
   Kubernetes provider waits for before it finishes creating the Ingress (it awaits an entry in
   .status.loadBalancer.ingress: pulumi-kubernetes Ingress resource docs, "await logic"). The
-  alias target's zone is the region's ALB hosted zone (aws.lb.get_hosted_zone_id, type application).
+  alias target's zone is the ALB's own canonical hosted zone, read from the load balancer
+  (aws.lb.get_load_balancer by the tags the controller puts on it: `elbv2.k8s.aws/cluster` and
+  `ingress.k8s.aws/stack` = the IngressGroup's name, aws-load-balancer-controller v3.5.0
+  pkg/deploy/tracking/provider.go StackTags). Not aws.lb.get_hosted_zone_id: that is a static
+  per-region table (terraform-provider-aws internal/service/elbv2/hosted_zone_id_data_source.go,
+  e.g. us-east-1 Z35SXDOTRQ7X7K) that fails with "unsupported AWS Region" where it has no row, and
+  the newest stored version has none for regions the catalog allows (ap-east-2, ap-southeast-5/6/7,
+  mx-central-1). The lookup waits for the Ingress status, so the ALB exists when it runs.
   Chosen over external-dns: no second controller with write access to the zone, the records are
   in the stack's state (preview shows them, destroy removes them).
 """
@@ -60,13 +67,19 @@ class FrontDoorCertificate(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn})
 
 
+def alb_tags(cluster_name: str, group: str) -> dict[str, str]:
+    """The tags the controller puts on the ALB of an explicit IngressGroup."""
+    return {"elbv2.k8s.aws/cluster": cluster_name, "ingress.k8s.aws/stack": group}
+
+
 def alias_records(name: str, front_door: FrontDoorSettings, hosts: list[str], alb_hostname: pulumi.Input[str],
-                  region: str, parent: pulumi.Resource) -> list[route53.Record]:
+                  cluster_name: str, group: str, parent: pulumi.Resource) -> list[route53.Record]:
     """An alias A record per host to the shared ALB (only with a hosted zone in the settings)."""
     if not front_door.hosted_zone_id:
         return []
-    alb_zone = lb.get_hosted_zone_id_output(load_balancer_type="application", region=region,
-                                            opts=pulumi.InvokeOutputOptions(parent=parent)).id
+    # Looked up once the Ingress reports the ALB (unknown in a first preview: no lookup then)
+    tags = pulumi.Output.from_input(alb_hostname).apply(lambda _: alb_tags(cluster_name, group))
+    alb_zone = lb.get_load_balancer_output(tags=tags, opts=pulumi.InvokeOutputOptions(parent=parent)).zone_id
     return [
         route53.Record(
             f"{name}-{host.split('.')[0]}", zone_id=front_door.hosted_zone_id, name=host, type="A",

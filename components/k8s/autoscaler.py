@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_kubernetes.autoscaling.v2 import HorizontalPodAutoscaler
 
-from components.settings.apps import Autoscaling
+from components.settings.workload import Autoscaling
 
 
 def cpu_autoscaler(name: str, namespace: pulumi.Input[str], autoscaling: Autoscaling, *, parent: pulumi.Resource,

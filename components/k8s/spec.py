@@ -7,7 +7,7 @@ from typing import Literal, Optional, Union
 
 import pulumi
 
-from components.settings.apps import Resources
+from components.settings.workload import Resources
 
 APP_LABEL = "app.kubernetes.io/name"
 PART_OF = {"app.kubernetes.io/part-of": "genai-platform"}

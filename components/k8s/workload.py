@@ -18,7 +18,7 @@ from components.k8s.network import network_policy
 from components.k8s.quantity import cpu_millis
 from components.k8s.spec import APP_LABEL, PART_OF, Probe, WorkloadSpec
 from components.retention import DataRetention
-from components.settings.apps import Resources
+from components.settings.workload import Resources
 
 
 def resource_requirements(resources: Resources, extra: dict[str, str]) -> dict[str, dict[str, str]]:

@@ -32,6 +32,7 @@ class ChartValues(TypedDict):
     kubeScheduler: dict[str, Any]
     kubeEtcd: dict[str, Any]
     kubeProxy: dict[str, Any]
+    prometheusOperator: dict[str, Any]
     prometheus: dict[str, Any]
     alertmanager: dict[str, Any]
     grafana: dict[str, Any]
@@ -81,6 +82,13 @@ def chart_values(settings: Settings) -> ChartValues:
         "kubeScheduler": {"enabled": False},
         "kubeEtcd": {"enabled": False},
         "kubeProxy": {"enabled": False},
+        # Requests of every pod on the system nodes (components/system_pods.py counts them); the
+        # config-reloader sidecar of Prometheus and Alertmanager takes these through the operator's flags
+        "prometheusOperator": {
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+            "prometheusConfigReloader": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
+                                                       "limits": {"memory": "64Mi"}}},
+        },
         "prometheus": {"prometheusSpec": {
             "retention": mon.retention,
             # Drop the oldest blocks before the volume fills up
@@ -110,10 +118,14 @@ def chart_values(settings: Settings) -> ChartValues:
                 "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1",
                                "searchNamespace": NAMESPACE, "folderAnnotation": "grafana_folder"},
                 "datasources": {"enabled": True, "uid": DATASOURCE_UID},
+                "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             },
             "resources": {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
         },
         # "Nodes per node group" needs the managed node group label on kube_node_labels
-        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{NODE_GROUP_LABEL}]"]},
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{NODE_GROUP_LABEL}]"],
+                               "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}},
+        "prometheus-node-exporter": {
+            "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},
     }
-    return values  # type: ignore[return-value] - "kube-state-metrics" is not a Python identifier
+    return values  # type: ignore[return-value] - chart keys with "-" are not Python identifiers

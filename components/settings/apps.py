@@ -1,82 +1,30 @@
-"""Settings for the in-cluster apps: self-hosted models, gateway, Langfuse, Open WebUI, agent server."""
+"""Settings for the in-cluster apps: self-hosted models, gateway, Langfuse, Open WebUI, data stores,
+people's access. The shared workload shapes are in `workload.py`, the agent server's in `agent_server.py`
+(both re-exported here, so existing imports keep working)."""
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal, Optional
+from typing import Literal, Optional
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from components import images
-from components.k8s.quantity import cpu_millis, memory_bytes
+from components.settings.agent_server import RETIRED_AGENT_SERVER_KEYS, AgentServerSettings
 from components.settings.errors import bad_value
 from components.settings.gateway import EconomySettings, GatewayClients, ModelGroup
 from components.settings.infra import Section
+from components.settings.workload import Autoscaling, PinnedImage, Resources, pinned_image
 
-_IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
-
-
-def pinned_image(value: str) -> str:
-    """An image reference with an explicit registry and a versioned tag or a digest. A tag
-    without a digit (latest, main, stable, main-stable) or with `latest` in it moves."""
-    match = _IMAGE.match(value)
-    tag = (match.group(3) or "") if match else ""
-    if not match or (tag.startswith(":") and (not re.search(r"\d", tag) or "latest" in tag)):
-        raise bad_value(
-            (), value,
-            "a pinned image: registry/repository:<version or commit tag> or @sha256 digest "
-            "(moving tags such as latest, main, stable or main-latest are not pinned)",
-        )
-    return value
-
-
-PinnedImage = Annotated[str, AfterValidator(pinned_image)]
-
-
-class Resources(Section):
-    """Container requests; limits default to the requests (memory) and 4x (CPU)."""
-
-    cpu: str = "250m"
-    memory: str = "512Mi"
-    cpu_limit: Optional[str] = None
-    memory_limit: Optional[str] = None
-
-    @field_validator("cpu", "cpu_limit")
-    @classmethod
-    def _cpu(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not 0 < _parsed(cpu_millis, value) <= MAX_CPU_MILLIS:
-            raise bad_value((), value, f"a CPU quantity above 0 and at most {MAX_CPU_MILLIS // 1000}, such as 500m or 2")
-        return value
-
-    @field_validator("memory", "memory_limit")
-    @classmethod
-    def _memory(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not 0 < _parsed(memory_bytes, value) <= MAX_MEMORY_BYTES:
-            raise bad_value((), value, "a memory quantity above 0 and at most 2Ti, such as 512Mi or 4Gi")
-        return value
-
-    @model_validator(mode="after")
-    def _limits_cover_requests(self):
-        if self.cpu_limit is not None and cpu_millis(self.cpu_limit) < cpu_millis(self.cpu):
-            raise bad_value("cpuLimit", self.cpu_limit, f"at least the CPU request ({self.cpu})")
-        if self.memory_limit is not None and memory_bytes(self.memory_limit) < memory_bytes(self.memory):
-            raise bad_value("memoryLimit", self.memory_limit, f"at least the memory request ({self.memory})")
-        return self
-
+__all__ = [
+    "RETIRED_AGENT_SERVER_KEYS", "AccessSettings", "AgentServerSettings", "Autoscaling", "DataStoreSettings",
+    "GatewaySettings", "LangfuseSettings", "OpenWebUISettings", "PinnedImage", "Resources", "SelfHostedModel",
+    "pinned_image",
+]
 
 TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8, 16, 32)
-MAX_CPU_MILLIS = 192_000  # the largest nodes this platform runs have 192 vCPUs
-MAX_MEMORY_BYTES = 2 * 2**40
 MAX_SLUG = 63 - len("vllm-")  # the Service name vllm-<slug> is a DNS label of at most 63 characters
-
-
-def _parsed(parse, value: object) -> float:
-    """The quantity's number, or -1 when it is not a quantity (so the range check reports it)."""
-    try:
-        return parse(value)
-    except ValueError:
-        return -1
 
 
 class SelfHostedModel(Section):
@@ -200,20 +148,6 @@ class SelfHostedModel(Section):
         return math.ceil(self.max_model_len / self.block_size) * self.max_num_seqs
 
 
-class Autoscaling(Section):
-    """A HorizontalPodAutoscaler on CPU utilisation."""
-
-    min_replicas: int = Field(default=2, ge=1, le=100)
-    max_replicas: int = Field(default=10, ge=1, le=100)
-    target_cpu_percent: int = Field(default=70, ge=10, le=100)
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.min_replicas > self.max_replicas:
-            raise bad_value("minReplicas", self.min_replicas, f"must be <= maxReplicas ({self.max_replicas})")
-        return self
-
-
 RoutingStrategy = Literal[
     "simple-shuffle", "least-busy", "usage-based-routing", "usage-based-routing-v2",
     "latency-based-routing", "cost-based-routing",
@@ -286,56 +220,6 @@ class OpenWebUISettings(Section):
             raise bad_value((), value, "an email address")
         return value
 
-
-
-# Keys of the former Pipelines-based agent server: what replaces each one
-RETIRED_AGENT_SERVER_KEYS = {
-    "args": "the entrypoint is fixed (python -m agent_server): to change the server, build an image from "
-            "agent_server/ and set agentServer.image",
-    "env": "the platform wires its environment (agent_server/README.md): use agentServer.model and "
-           "agentServer.historyRuns",
-    "containerPort": "the server listens on 5000 behind Service custom-server:5000 (nothing to set)",
-    "healthPath": "the probes use the server's /health (liveness) and /ready (readiness) (nothing to set)",
-    "apiKeyEnv": "the server reads its generated API key from AGENT_SERVER_API_KEY (nothing to set)",
-}
-
-
-class AgentServerSettings(Section):
-    """The platform's own agent server (agent_server/): built into the stack's ECR repository unless
-    `image` names a prebuilt one."""
-
-    image: Optional[PinnedImage] = None
-    replicas: int = Field(default=2, ge=1, le=100)
-    autoscaling: Optional[Autoscaling] = Autoscaling(min_replicas=2, max_replicas=6)
-    resources: Resources = Resources(cpu="250m", memory="512Mi", memory_limit="1Gi")
-    model: Optional[str] = None  # the gateway model the agents think with (default: the gateway's first)
-    history_runs: int = Field(default=20, ge=1, le=500)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _retired_keys(cls, data):
-        if isinstance(data, dict):
-            for key, replacement in RETIRED_AGENT_SERVER_KEYS.items():
-                snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key)
-                for written in dict.fromkeys((key, snake)):
-                    if written in data:
-                        raise bad_value(
-                            (written,), "<hidden>" if written == "env" else data[written],
-                            "no longer a setting: the Open WebUI Pipelines server it configured is replaced by the "
-                            f"platform's own agent server; {replacement}",
-                            fix=f"pulumi config rm --path 'agentServer.{written}'",
-                        )
-        return data
-
-    @property
-    def builds_image(self) -> bool:
-        """Whether the stack builds agent_server/ itself (no `image` set)."""
-        return self.image is None
-
-    @property
-    def starting_replicas(self) -> int:
-        """The pods it runs without load: the autoscaler's minimum, else `replicas`."""
-        return self.autoscaling.min_replicas if self.autoscaling else self.replicas
 
 
 class AccessSettings(Section):

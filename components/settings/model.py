@@ -10,9 +10,9 @@ from pydantic import Field, field_validator, model_validator
 from components import catalog
 from components.k8s.quantity import cpu_millis, memory_bytes
 from components.retention import DataRetention
+from components.settings.agent_server import AgentServerSettings
 from components.settings.apps import (
     AccessSettings,
-    AgentServerSettings,
     DataStoreSettings,
     GatewaySettings,
     LangfuseSettings,

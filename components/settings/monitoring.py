@@ -8,7 +8,7 @@ from typing import Literal, Optional
 from pydantic import Field, field_validator, model_validator
 
 from components import images
-from components.settings.apps import PinnedImage
+from components.settings.workload import PinnedImage
 from components.settings.errors import bad_value
 from components.settings.infra import Section
 

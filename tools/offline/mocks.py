@@ -32,6 +32,23 @@ _EC2_PREFIX = {
 _ZONE_SUFFIXES = {"us-east-1": "abcdef", "us-west-1": "ac", "ap-northeast-1": "acd", "ca-central-1": "abd"}
 
 
+# Regions with a row in the provider's ALB hosted-zone table (newest stored terraform-provider-aws
+# internal/service/elbv2/hosted_zone_id_data_source.go); the catalog allows more
+ALB_ZONE_TABLE_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ca-central-1", "ca-west-1",
+    "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+    "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "sa-east-1",
+    "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+})
+
+
+def _alb_zone(region: str) -> str:
+    """The canonical hosted zone of a region's ALBs: two real ones (the table above), a stable stand-in elsewhere."""
+    known = {"us-east-1": "Z35SXDOTRQ7X7K", "eu-west-1": "Z32O12XQLNTSW2"}
+    return known.get(region, "Z" + digest("alb-zone", region, length=12).upper())
+
+
 def digest(*parts: str, length: int = 17) -> str:
     """A stable hex string derived from `parts`."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
@@ -169,11 +186,20 @@ class PlatformMocks(Mocks):
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
         if token == "aws:lb/getHostedZoneId:getHostedZoneId":
-            # The canonical hosted zone of a region's ALBs (AWS General Reference, "Elastic Load Balancing
-            # endpoints and quotas"); two real ones, a stable stand-in elsewhere
-            known = {"us-east-1": "Z35SXDOTRQ7X7K", "eu-west-1": "Z32O12XQLNTSW2"}
-            return {"id": known.get(self.region, "Z" + digest("alb-zone", self.region, length=12).upper()),
-                    "loadBalancerType": args.args.get("loadBalancerType"), "region": self.region}, []
+            # A static per-region table in the provider: a region without a row fails the preview
+            # (terraform-provider-aws internal/service/elbv2/hosted_zone_id_data_source.go)
+            region = args.args.get("region") or self.region
+            if region not in ALB_ZONE_TABLE_REGIONS:
+                raise ValueError(f"reading ELBv2 Hosted Zone ID: unsupported AWS Region: {region}")
+            return {"id": _alb_zone(region), "loadBalancerType": args.args.get("loadBalancerType"), "region": region}, []
+        if token == "aws:lb/getLoadBalancer:getLoadBalancer":
+            # The ALB the controller made for the IngressGroup (found by its tags): its own canonical zone
+            tags = args.args.get("tags") or {}
+            if not {"elbv2.k8s.aws/cluster", "ingress.k8s.aws/stack"} <= set(tags):
+                raise ValueError("Search returned 0 results, please revise so only 1 is returned")
+            stack = tags["ingress.k8s.aws/stack"]
+            return {"name": f"k8s-{stack[:8]}-{digest(stack, length=10)}",
+                    "zoneId": _alb_zone(self.region), "loadBalancerType": "application", "tags": tags}, []
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return self.ecr_token(args.args.get("registryId") or self.caller_arn.split(":")[4]), []
         if token == "aws:eks/getCluster:getCluster":

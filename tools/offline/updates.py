@@ -15,7 +15,10 @@ Rules, from the sources:
 - Pulumi also replaces on the `replaceOnChanges` option; an object with a fixed name must then
   be deleted first (`deleteBeforeReplace`), or the new one collides with the old one.
 - An S3 bucket is replaced when its name changes (terraform-provider-aws `bucket` ForceNew).
-- Replacing a claim, a bucket, or a StatefulSet whose claims go with it (whenDeleted: Delete)
+- An EFS file system is replaced when availability_zone_name, creation_token, encrypted,
+  kms_key_id or performance_mode change (terraform-provider-aws internal/service/efs/file_system.go
+  ForceNew; throughput_mode and lifecycle_policy update in place).
+- Replacing a claim, a bucket, an EFS file system, or a StatefulSet whose claims go with it (whenDeleted: Delete)
   deletes stored data; Pulumi refuses it for a protected resource.
 """
 
@@ -27,6 +30,7 @@ PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
 
 FORCE_NEW = {
     STORAGE_CLASS: ("parameters", "provisioner"),
@@ -34,6 +38,7 @@ FORCE_NEW = {
                    "spec.volumeClaimTemplates"),
     PVC: ("spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"),
     **{bucket: ("bucket", "bucketPrefix") for bucket in BUCKETS},
+    EFS_FILE_SYSTEM: ("availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"),
 }
 IMMUTABLE = {STORAGE_CLASS: ("parameters", "provisioner", "reclaimPolicy", "volumeBindingMode")}
 NAME_FIELDS = ("metadata.name", "metadata.namespace")
@@ -56,7 +61,7 @@ def _matches(paths: set[str], fields: tuple[str, ...]) -> list[str]:
 
 
 def _holds_data(entry: dict[str, Any]) -> bool:
-    if entry["type"] in (PVC, *BUCKETS):
+    if entry["type"] in (PVC, EFS_FILE_SYSTEM, *BUCKETS):
         return True
     spec = entry["inputs"].get("spec") or {}
     retention = (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenDeleted", "Retain")
