@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.monitoring import alerts, dashboards, metrics
-from components.settings.loading import load_stack_settings
+from components.settings.loading import load_stack_settings, read_stack_file
 from tools.offline.engine import PROJECT_DIR, run_stack
 from tools.preview.render import build, entries
 from tools.preview.masking import Masker
@@ -190,3 +190,24 @@ def test_why_vllm_is_scraped_in_text_format():
     assert 'vllm_num_requests_waiting{model_name="m"}' in encoder(registry).decode()
     encoder, _ = choose_encoder("text/plain;version=0.0.4")
     assert 'vllm:num_requests_waiting{model_name="m"}' in encoder(registry).decode()
+
+
+def test_the_container_logs_addon_version_can_be_pinned(run_with):
+    """cluster.addonVersions pins amazon-cloudwatch-observability like the cluster's add-ons."""
+    config, _ = read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
+    cluster = dict(config["genai-platform:cluster"])
+    cluster["addonVersions"] = {"amazon-cloudwatch-observability": "v4.3.0-eksbuild.1"}
+    run = run_with("dev", {"genai-platform:cluster": cluster})
+    [addon] = [r for r in run.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "amazon-cloudwatch-observability"]
+    assert addon.inputs["addonVersion"] == "v4.3.0-eksbuild.1"
+
+
+def test_an_unknown_addon_pin_is_refused_naming_the_installed_ones():
+    with pytest.raises(Exception) as info:
+        run_stack("dev", overrides={"genai-platform:cluster": {
+            **read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")[0]["genai-platform:cluster"],
+            "addonVersions": {"cloudwatch-observability": "v4.3.0-eksbuild.1"}}})
+    text = str(info.value)
+    assert 'genai-platform:cluster.addonVersions["cloudwatch-observability"]' in text
+    assert "amazon-cloudwatch-observability" in text and "Traceback" not in text
+    assert "pulumi config rm --path 'cluster.addonVersions[\"cloudwatch-observability\"]'" in text

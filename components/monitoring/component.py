@@ -15,7 +15,7 @@ from pulumi_kubernetes.helm.v3 import Release
 
 from components.k8s.secret import k8s_secret
 from components.monitoring import alerts, dashboards, neuron_monitor, scrape, values
-from components.monitoring.logs import ship_logs
+from components.monitoring.logs import ADDON, ship_logs
 from components.monitoring.network import monitoring_network_policies
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings import Settings
@@ -129,7 +129,7 @@ class Monitoring(pulumi.ComponentResource):
         if mon.logs.enabled:
             ship_logs(f"{name}-logs", parent=self, settings=mon.logs, region=settings.region,
                       cluster_name=args["cluster_name"], account_id=args["account_id"], tags=args["tags"],
-                      depends_on=args["depends_on"])
+                      addon_version=settings.cluster.addon_versions.get(ADDON), depends_on=args["depends_on"])
 
         self.grafana_admin_password = pulumi.Output.secret(password.result)
         self.register_outputs({"grafana_admin_password": self.grafana_admin_password})
