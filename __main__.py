@@ -161,6 +161,7 @@ if settings.monitoring.enabled:
     monitoring = Monitoring(f"{stack}-monitoring", {
         "settings": settings, "platform_namespace": NAMESPACE, "cluster_name": cluster.cluster_name,
         "account_id": account_id, "provider": cluster.provider, "tags": tags, "depends_on": [cluster.storage_class],
+        "alert_webhook_url": pulumi.Config().get_secret("alertWebhookUrl"),
     })
 
 pulumi.export("clusterName", cluster.cluster_name)

@@ -40,6 +40,8 @@ class MonitoringArgs(TypedDict):
     """AWS tags."""
     depends_on: list[pulumi.Resource]
     """What must exist first (the default StorageClass, the node groups)."""
+    alert_webhook_url: Optional[pulumi.Input[str]]
+    """The secret config `alertWebhookUrl` (with receiver kind webhook), else None."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -67,9 +69,13 @@ class Monitoring(pulumi.ComponentResource):
         # Grafana's admin password: generated once, stable across updates, never in the values
         password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))
-        admin = k8s_secret(values.GRAFANA_ADMIN_SECRET, ns, {"admin-user": "admin", "admin-password": password.result},
-                           in_ns)
+        secrets = [k8s_secret(values.GRAFANA_ADMIN_SECRET, ns, {"admin-user": "admin", "admin-password": password.result},
+                              in_ns)]
 
+        # Webhook receiver: its URL only in a Secret that Alertmanager reads (url_file), never in the values
+        if mon.receiver.kind == "webhook":
+            secrets.append(k8s_secret(values.WEBHOOK_SECRET, ns, {values.WEBHOOK_SECRET_KEY: args["alert_webhook_url"]},
+                                      in_ns))
         # SNS receiver: Alertmanager publishes with its own Pod Identity role
         if mon.receiver.kind == "sns":
             PodIdentityRole(
@@ -91,7 +97,7 @@ class Monitoring(pulumi.ComponentResource):
             # CRDs first, then the operator; wait for the release before the monitors that need them
             skip_await=False,
             timeout=900,
-            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[namespace, admin])),
+            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[namespace, *secrets])),
         )
         after_release = pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[release]))
 

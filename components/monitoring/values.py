@@ -18,6 +18,13 @@ CHART_REPO = "https://prometheus-community.github.io/helm-charts"
 DATASOURCE_UID = "prometheus"
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
+# The webhook receiver's URL: a Secret the operator mounts at /etc/alertmanager/secrets/<name>/
+# (alertmanagerSpec.secrets; prometheus-operator v0.90.1 pkg/alertmanager/statefulset.go secretsDir),
+# read by Alertmanager's webhook_config url_file at each notification (Alertmanager >= 0.26; the chart
+# runs v0.32.1: config/notifiers.go WebhookConfig.URLFile, notify/webhook/webhook.go)
+WEBHOOK_SECRET = "alertmanager-webhook"
+WEBHOOK_SECRET_KEY = "url"
+WEBHOOK_URL_FILE = f"/etc/alertmanager/secrets/{WEBHOOK_SECRET}/{WEBHOOK_SECRET_KEY}"
 DASHBOARD_LABEL = "grafana_dashboard"
 STORAGE_CLASS = "gp3"
 
@@ -48,7 +55,7 @@ def alertmanager_config(settings: Settings) -> dict[str, Any]:
     receiver = settings.monitoring.receiver
     platform: dict[str, Any] = {"name": "platform"}
     if receiver.kind == "webhook":
-        platform["webhook_configs"] = [{"url": receiver.url, "send_resolved": True}]
+        platform["webhook_configs"] = [{"url_file": WEBHOOK_URL_FILE, "send_resolved": True}]
     elif receiver.kind == "sns":
         # SigV4 with the AWS SDK's default credential chain: EKS Pod Identity (see component.py)
         platform["sns_configs"] = [{
@@ -97,6 +104,7 @@ def chart_values(settings: Settings) -> ChartValues:
             "serviceAccount": {"create": True, "name": ALERTMANAGER_SERVICE_ACCOUNT},
             "alertmanagerSpec": {
                 "storage": {"volumeClaimTemplate": _claim(1)},
+                "secrets": [WEBHOOK_SECRET] if mon.receiver.kind == "webhook" else [],
                 "resources": {"requests": {"cpu": "25m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             },
         },
