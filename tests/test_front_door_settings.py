@@ -69,7 +69,8 @@ def test_oidc_without_its_client_secret():
 
 
 def test_client_secret_in_plain_text_is_refused_and_not_shown():
-    sso = {"provider": "oidc", "issuerUrl": "https://idp.example.com", "clientId": "x"}
+    sso = {"provider": "oidc", "issuerUrl": "https://idp.example.com", "clientId": "x",
+           **{key: f"https://idp.example.com/{key}" for key in ("authorizationEndpoint", "tokenEndpoint", "userinfoEndpoint")}}
     message = error_of({**BASE, "sso": sso}, **{"genai-platform:ssoClientSecret": "s3cr3t-value"})
     assert "genai-platform:ssoClientSecret = <hidden> (plain text): a secret" in message
     assert "s3cr3t-value" not in message

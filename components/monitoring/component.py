@@ -14,7 +14,8 @@ from pulumi_kubernetes.core.v1 import ConfigMap, Namespace
 from pulumi_kubernetes.helm.v3 import Release
 
 from components.k8s.secret import k8s_secret
-from components.monitoring import alerts, dashboards, neuron_monitor, scrape, values
+from components.front_door.plan import FrontDoorPlan
+from components.monitoring import alerts, dashboards, grafana_access, neuron_monitor, scrape, values
 from components.monitoring.logs import ADDON, ship_logs
 from components.monitoring.network import monitoring_network_policies
 from components.pod_identity import PodIdentityRole, policy_document
@@ -42,10 +43,13 @@ class MonitoringArgs(TypedDict):
     """What must exist first (the default StorageClass, the node groups)."""
     alert_webhook_url: Optional[pulumi.Input[str]]
     """The secret config `alertWebhookUrl` (with receiver kind webhook), else None."""
+    front_door: Optional[FrontDoorPlan]
+    """The front door (Grafana's host, SSO client, ALB subnets), or None: port-forward only."""
 
 
 class Monitoring(pulumi.ComponentResource):
-    """Prometheus, Alertmanager and Grafana in `monitoring`, reached with kubectl port-forward."""
+    """Prometheus, Alertmanager and Grafana in `monitoring`; Grafana also at https://grafana.<domain> with
+    the front door (its Ingress is one of the front door's routes), else through kubectl port-forward."""
 
     grafana_admin_password: pulumi.Output[str]
     """Grafana's generated admin password (secret)."""
@@ -76,6 +80,11 @@ class Monitoring(pulumi.ComponentResource):
         if mon.receiver.kind == "webhook":
             secrets.append(k8s_secret(values.WEBHOOK_SECRET, ns, {values.WEBHOOK_SECRET_KEY: args["alert_webhook_url"]},
                                       in_ns))
+        # Grafana's SSO client secret: in a Secret read through env, never in the values
+        front_door = args.get("front_door")
+        if front_door and front_door.grafana_sso and "grafana" in front_door.routes:
+            secrets.append(k8s_secret(grafana_access.SSO_SECRET, ns,
+                                      {grafana_access.SSO_SECRET_KEY: front_door.grafana_sso.client_secret}, in_ns))
         # SNS receiver: Alertmanager publishes with its own Pod Identity role
         if mon.receiver.kind == "sns":
             PodIdentityRole(
@@ -93,7 +102,7 @@ class Monitoring(pulumi.ComponentResource):
             version=mon.chart_version,
             repository_opts={"repo": values.CHART_REPO},
             namespace=ns,
-            values=values.chart_values(settings),
+            values=values.chart_values(settings, front_door),
             # CRDs first, then the operator; wait for the release before the monitors that need them
             skip_await=False,
             timeout=900,
@@ -132,6 +141,7 @@ class Monitoring(pulumi.ComponentResource):
                 opts=k8s,
             )
         monitoring_network_policies(name, settings, ns, in_ns)
+        grafana_access.grafana_from_alb(name, ns, front_door, in_ns)
         if mon.logs.enabled:
             ship_logs(f"{name}-logs", parent=self, settings=mon.logs, region=settings.region,
                       cluster_name=args["cluster_name"], account_id=args["account_id"], tags=args["tags"],

@@ -6,8 +6,10 @@ tests/test_monitoring.py asserts what each choice is for.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, Optional, TypedDict
 
+from components.front_door.plan import FrontDoorPlan
+from components.monitoring.grafana_access import grafana_values
 from components.monitoring.metrics import NODE_GROUP_LABEL
 from components.settings import Settings
 
@@ -75,8 +77,8 @@ def alertmanager_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def chart_values(settings: Settings) -> ChartValues:
-    """Values of the pinned kube-prometheus-stack release."""
+def chart_values(settings: Settings, front_door: Optional[FrontDoorPlan] = None) -> ChartValues:
+    """Values of the pinned kube-prometheus-stack release (Grafana's URL and SSO from the front door)."""
     mon = settings.monitoring
     values: dict[str, Any] = {
         "fullnameOverride": RELEASE,
@@ -120,6 +122,7 @@ def chart_values(settings: Settings) -> ChartValues:
                 "datasources": {"enabled": True, "uid": DATASOURCE_UID},
             },
             "resources": {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+            **grafana_values(front_door),
         },
         # "Nodes per node group" needs the managed node group label on kube_node_labels
         "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{NODE_GROUP_LABEL}]"]},

@@ -21,7 +21,7 @@ from components.settings.apps import (
 )
 from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
-from components.settings.front_door import FrontDoorSettings, check_front_door
+from components.settings.front_door import FrontDoorSettings, check_front_door, grafana_host_follows_monitoring
 from components.settings.gateway import resolve_routing
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
 from components.settings.monitoring import MonitoringSettings, check_receiver
@@ -120,6 +120,7 @@ class Settings(Section):
         check_system_capacity(self)
         resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
         check_scaling(self)
+        grafana_host_follows_monitoring(self)
         check_front_door(self)
         check_receiver(self)
         return self
