@@ -108,9 +108,11 @@ class SsoSettings(Section):
                 if getattr(self, key) is None:
                     camel = "issuerUrl" if key == "issuer_url" else "clientId"
                     raise bad_value(camel, None, "required with provider: oidc (your identity provider's client)")
-        elif self.provider == "cognito" and (self.issuer_url or self.client_id):
+        elif self.provider == "cognito" and (self.issuer_url or self.client_id or self.authorization_endpoint
+                                             or self.token_endpoint or self.userinfo_endpoint):
             raise bad_value("provider", self.provider,
-                            "oidc when issuerUrl/clientId are set; cognito creates its own pool and client")
+                            "oidc when issuerUrl/clientId are set (or the endpoints); cognito creates its own pool, "
+                            "clients and endpoints")
         if self.admin_group == self.user_group:
             raise bad_value("adminGroup", self.admin_group, "a group other than userGroup")
         return self
@@ -233,7 +235,8 @@ def grafana_host_follows_monitoring(settings) -> None:
 
 def check_front_door(settings) -> None:
     """Checks that need more than the section (`settings` is the root `Settings`): the partition,
-    the subnets an existing VPC offers the ALB, and the secret `ssoClientSecret`."""
+    the subnets an existing VPC offers the ALB, the secret `ssoClientSecret`, and the endpoints
+    Grafana needs from an OIDC provider."""
     from components import catalog  # noqa: PLC0415 - avoids a settings <-> catalog import cycle
 
     front_door, region, client_secret_set = settings.front_door, settings.region, settings.sso_client_secret_set
