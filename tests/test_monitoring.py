@@ -288,3 +288,12 @@ def test_sns_alertmanager_may_reach_the_pod_identity_agent_and_nothing_else_new(
     assert "alertmanager-aws-identity" not in [
         r.inputs["metadata"]["name"] for r in run_stack("dev").of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
     assert names.count("alertmanager-aws-identity") == 1
+
+
+def test_a_webhook_url_left_in_plain_settings_is_not_echoed_and_the_fix_moves_it():
+    url = "https://hooks.slack.com/services/T000/B000/YYYYYYYYYYYYYYYY"
+    with pytest.raises(Exception) as info:
+        run_stack("dev", overrides={"genai-platform:monitoring": {"receiver": {"kind": "webhook", "url": url}}})
+    text = str(info.value)
+    assert "genai-platform:monitoring.receiver.url" in text and "YYYYYYYY" not in text
+    assert "pulumi config rm --path monitoring.receiver.url; pulumi config set --secret alertWebhookUrl" in text
