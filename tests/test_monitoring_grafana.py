@@ -10,12 +10,9 @@ import jmespath
 import pytest
 
 from components.front_door import routes
-from components.monitoring import grafana_access
-from components.front_door.plan import GrafanaSso
 from components.settings import load_stack_settings
 from netpol_graph import Port, cluster_of
 from test_front_door import OIDC, SECRET, _dev_front_door, objects, secret_data
-from test_network_policies import probe_addresses
 from tools.offline.engine import PROJECT_DIR, run_stack
 from tools.preview.front_door import url_lines
 
@@ -55,6 +52,8 @@ def test_grafana_has_its_host_on_the_shared_alb(stack_run):
 
 
 def test_only_the_alb_subnets_reach_grafana_and_only_its_port(stack_run):
+    from test_network_policies import probe_addresses  # noqa: PLC0415
+
     settings = load_stack_settings(stack_run.stack, PROJECT_DIR)
     alb_ip, other_ip = probe_addresses(settings)
     cluster = cluster_of(stack_run, alb_ip, other_ip)
@@ -125,6 +124,9 @@ def test_oidc_without_the_endpoints_grafana_needs_is_refused():
 def test_group_claim_maps_to_grafana_roles_and_others_get_none(claims, role):
     """Evaluated with JMESPath as Grafana does on the ID token: anyone outside both groups gets no
     role, which role_attribute_strict turns into a refused sign-in."""
+    from components.front_door.plan import GrafanaSso  # noqa: PLC0415
+    from components.monitoring import grafana_access  # noqa: PLC0415
+
     sso = GrafanaSso("id", "secret", "a", "t", "u", "Cognito", "cognito:groups", "genai-admins", "genai-users")
     result = jmespath.search(grafana_access.role_attribute_path(sso), claims)
     assert (result or None) == role
