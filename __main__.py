@@ -152,16 +152,19 @@ open_webui = OpenWebUI(
     agent_port=agent.container_port, agent_key=agent.api_key, cluster_name=cluster.cluster_name, tags=tags,
 )
 ReaderAccess(f"{stack}-reader-access", ctx)
-if front_door:
-    alb_subnets = network.public_subnet_ids if settings.front_door.scheme == "internet-facing" else network.private_subnet_ids
-    FrontDoorRoutes(f"{stack}-front-door-routes", front_door, settings, namespace=namespace.name, subnet_ids=alb_subnets,
-                    provider=cluster.provider, tags=tags, depends_on=[gateway, langfuse, open_webui])
 monitoring = None
 if settings.monitoring.enabled:
     monitoring = Monitoring(f"{stack}-monitoring", {
         "settings": settings, "platform_namespace": NAMESPACE, "cluster_name": cluster.cluster_name,
         "account_id": account_id, "provider": cluster.provider, "tags": tags, "depends_on": [cluster.storage_class],
+        "alert_webhook_url": pulumi.Config().get_secret("alertWebhookUrl"),
+        "front_door": front_door.plan if front_door else None,
     })
+if front_door:  # after the apps and Grafana (its Ingress is one of the routes)
+    alb_subnets = network.public_subnet_ids if settings.front_door.scheme == "internet-facing" else network.private_subnet_ids
+    routed = [gateway, langfuse, open_webui, *([monitoring] if monitoring else [])]
+    FrontDoorRoutes(f"{stack}-front-door-routes", front_door, settings, namespace=namespace.name, subnet_ids=alb_subnets,
+                    provider=cluster.provider, tags=tags, depends_on=routed)
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("region", settings.region)

@@ -18,11 +18,13 @@ DEFAULT_EKS_VERSION = "1.35"
 SYSTEM_AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
 NEURON_AMI_TYPE = "AL2023_x86_64_NEURON"
 
-# The EKS managed add-ons components/cluster.py installs (cluster.addonVersions may pin these).
+# The EKS managed add-ons this program installs (cluster.addonVersions may pin these).
 EKS_ADDONS: tuple[str, ...] = (
     "vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server", "aws-ebs-csi-driver",
     "aws-efs-csi-driver",  # with the shared model cache (components/shared_cache.py)
+    "amazon-cloudwatch-observability",  # container logs, with monitoring.logs (components/monitoring/logs.py)
 )
+LOGS_ADDON = "amazon-cloudwatch-observability"
 
 # An hourly price above this in `pricing` is a typo: the largest EC2 instances cost a few hundred $/hour.
 MAX_HOURLY_PRICE = 1000.0

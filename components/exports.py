@@ -12,6 +12,8 @@ ENTRY_POINTS = {
     "langfuse": (3000, 3001, "traces UI (langfuseAdminEmail / langfuseAdminPassword)"),
     "custom-server": (5000, 5000, "agent server"),
 }
+# The metrics stack's Grafana (kube-prometheus-stack release kps in `monitoring`)
+GRAFANA = ("kps-grafana", "monitoring", 80, 3002, "dashboards (admin / grafanaAdminPassword; SSO with the front door)")
 
 
 def protections(settings: Settings) -> list[str]:
@@ -39,6 +41,11 @@ def access_instructions(settings: Settings, namespace: str) -> dict[str, dict[st
         }
         for service, (port, local, what) in entries.items()
     }
+    if settings.monitoring.enabled:
+        service, grafana_ns, port, local, what = GRAFANA
+        access["grafana"] = {"service": f"{service}.{grafana_ns}.svc.cluster.local:{port}",
+                             "portForward": f"kubectl port-forward -n {grafana_ns} svc/{service} {local}:{port}",
+                             "what": what}
     fd = settings.front_door
     for route, (app, _) in EXPOSED.items():
         url = fd.url(route)

@@ -106,7 +106,8 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                   version: str = "1.35", public_access_cidrs: Iterable[str] = (DEPLOYER_CIDR,),
                   deployer_in_vpc: bool = False, private_access_cidrs: Iterable[str] = (),
                   existing_vpc_id: Optional[str] = None, admin_principals: Iterable[str] = (),
-                  reader_principals: Iterable[str] = (), addon_versions: Optional[dict] = None) -> types.SimpleNamespace:
+                  reader_principals: Iterable[str] = (), addon_versions: Optional[dict] = None,
+                  logs: bool = True) -> types.SimpleNamespace:
     """Stand-in for the stack settings (components.settings): only the fields preflight reads."""
     return types.SimpleNamespace(
         region=region,
@@ -121,6 +122,7 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                                       deployer_in_vpc=deployer_in_vpc, private_access_cidrs=list(private_access_cidrs),
                                       admin_principals=list(admin_principals), reader_principals=list(reader_principals),
                                       addon_versions=addon_versions or {}),
+        monitoring=types.SimpleNamespace(enabled=True, logs=types.SimpleNamespace(enabled=logs)),
     )
 
 

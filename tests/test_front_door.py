@@ -15,7 +15,11 @@ from tools.offline.engine import PROJECT_DIR
 
 SECRET = {"secure": "v1:test-oidc-client-secret"}
 OIDC = {"provider": "oidc", "issuerUrl": "https://login.example.com/realms/genai", "clientId": "genai-ui",
-        "groupsClaim": "groups", "adminGroup": "platform-admins", "userGroup": "platform-users"}
+        "groupsClaim": "groups", "adminGroup": "platform-admins", "userGroup": "platform-users",
+        # Grafana's generic OAuth takes the endpoints (Keycloak's paths under the issuer)
+        "authorizationEndpoint": "https://login.example.com/realms/genai/protocol/openid-connect/auth",
+        "tokenEndpoint": "https://login.example.com/realms/genai/protocol/openid-connect/token",
+        "userinfoEndpoint": "https://login.example.com/realms/genai/protocol/openid-connect/userinfo"}
 
 
 def objects(run, kind):
@@ -75,6 +79,7 @@ def test_one_shared_alb_with_https_routes_per_host(stack_run):
     expected = {f"chat.{fd.domain}": ("open-webui", 80), f"traces.{fd.domain}": ("langfuse", 3000)}
     if fd.hosts.api:
         expected[f"api.{fd.domain}"] = ("litellm", 4000)
+    expected[f"grafana.{fd.domain}"] = ("kps-grafana", 80)  # kube-prometheus-stack's Grafana, in `monitoring`
     assert {h: (i["spec"]["rules"][0]["http"]["paths"][-1]["backend"]["service"]["name"],
                 i["spec"]["rules"][0]["http"]["paths"][-1]["backend"]["service"]["port"]["number"])
             for h, i in ingresses.items()} == expected
@@ -85,6 +90,9 @@ def test_one_shared_alb_with_https_routes_per_host(stack_run):
         assert json.loads(ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/listen-ports"]) == [
             {"HTTP": 80}, {"HTTPS": 443}]
         service, port = expected[host]
+        if service == "kps-grafana":  # the Helm release's Service (not rendered offline)
+            assert ingress["metadata"]["namespace"] == "monitoring"
+            continue
         assert port in services[service], (service, services[service])
 
 
@@ -120,7 +128,7 @@ def test_prod_has_the_api_route_and_a_waf_with_managed_rules(stack_runs):
 def test_certificate_is_requested_and_validated_in_the_zone(dev):
     fd = load_stack_settings("dev", PROJECT_DIR).front_door
     (cert,) = dev.of_type("aws:acm/certificate:Certificate")
-    hosts = [f"chat.{fd.domain}", f"traces.{fd.domain}"]
+    hosts = [f"chat.{fd.domain}", f"traces.{fd.domain}", f"grafana.{fd.domain}"]
     assert [cert.inputs["domainName"], *cert.inputs.get("subjectAlternativeNames", [])] == hosts
     assert cert.inputs["validationMethod"] == "DNS"
     records = dev.of_type("aws:route53/record:Record")
@@ -139,7 +147,7 @@ def test_dns_alias_records_point_at_the_alb_from_the_ingress_status(dev):
     aliases = [r for r in dev.of_type("aws:route53/record:Record") if r.inputs["type"] == "A"]
     alb = {i.outputs["status"]["loadBalancer"]["ingress"][0]["hostname"] for i in dev.of_type("kubernetes:networking.k8s.io/v1:Ingress")}
     assert len(alb) == 1, "all Ingresses of the group share one ALB"
-    assert sorted(r.inputs["name"] for r in aliases) == [f"chat.{fd.domain}", f"traces.{fd.domain}"]
+    assert sorted(r.inputs["name"] for r in aliases) == [f"chat.{fd.domain}", f"grafana.{fd.domain}", f"traces.{fd.domain}"]
     for record in aliases:
         (alias,) = record.inputs["aliases"]
         assert alias["name"] == alb.pop() if alb else True
@@ -229,7 +237,7 @@ def test_cognito_sso_in_prod(stack_runs):
     fd = load_stack_settings("prod", PROJECT_DIR).front_door
     (pool,) = prod.of_type("aws:cognito/userPool:UserPool")
     assert pool.inputs["adminCreateUserConfig"]["allowAdminCreateUserOnly"] is True
-    (client,) = prod.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    (client,) = [c for c in prod.of_type("aws:cognito/userPoolClient:UserPoolClient") if "grafana" not in c.name]
     assert sorted(client.inputs["callbackUrls"]) == [f"https://chat.{fd.domain}/oauth/oidc/login/callback",
                                                      f"https://traces.{fd.domain}/api/auth/callback/custom"]
     assert client.inputs["allowedOauthFlows"] == ["code"] and client.inputs["generateSecret"] is True
@@ -294,6 +302,9 @@ def test_routes_and_exposed_pods_agree(dev):
     services = {s["metadata"]["name"]: s["spec"]["ports"] for s in objects(dev, "Service")}
     for route, (service, port, _) in routes.BACKENDS.items():
         app, container_port = EXPOSED[route]
+        if route in routes.NAMESPACES:  # Grafana's Service is the chart's: port 80 -> targetPort 3000
+            assert (service, port, container_port) == ("kps-grafana", 80, 3000)
+            continue
         assert service == app
         (target,) = [p["targetPort"] for p in services[service] if p["port"] == port]
         assert target in (container_port, "http"), (route, target)

@@ -52,6 +52,10 @@ def test_committed_stacks_turn_the_front_door_on():
     ({**BASE, "sso": {"provider": "oidc", "issuerUrl": "http://idp.example.com", "clientId": "x"}},
      "frontDoor.sso.issuerUrl", "https URL"),
     ({**BASE, "sso": {"provider": "cognito", "clientId": "x"}}, "frontDoor.sso.provider", "oidc when issuerUrl/clientId are set"),
+    ({**BASE, "sso": {"provider": "cognito", "tokenEndpoint": "https://idp.example.com/token"}}, "frontDoor.sso.provider",
+     "cognito creates its own pool, clients and endpoints"),
+    ({**BASE, "sso": {"provider": "oidc", "issuerUrl": "https://idp.example.com", "clientId": "x",
+                      "tokenEndpoint": "http://idp.example.com/token"}}, "frontDoor.sso.tokenEndpoint", "https URL"),
     ({**BASE, "waf": {"enabled": True, "managedRuleGroups": ["AWSManagedRulesNope"]}},
      "frontDoor.waf.managedRuleGroups[0]", "one of the AWS managed rule groups"),
     ({"enabled": False, "sso": {"provider": "cognito"}}, "frontDoor.sso.provider", "none unless frontDoor.enabled"),
@@ -69,7 +73,8 @@ def test_oidc_without_its_client_secret():
 
 
 def test_client_secret_in_plain_text_is_refused_and_not_shown():
-    sso = {"provider": "oidc", "issuerUrl": "https://idp.example.com", "clientId": "x"}
+    sso = {"provider": "oidc", "issuerUrl": "https://idp.example.com", "clientId": "x",
+           **{key: f"https://idp.example.com/{key}" for key in ("authorizationEndpoint", "tokenEndpoint", "userinfoEndpoint")}}
     message = error_of({**BASE, "sso": sso}, **{"genai-platform:ssoClientSecret": "s3cr3t-value"})
     assert "genai-platform:ssoClientSecret = <hidden> (plain text): a secret" in message
     assert "s3cr3t-value" not in message

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.monitoring import alerts, dashboards, metrics
-from components.settings.loading import load_stack_settings
+from components.settings.loading import load_stack_settings, read_stack_file
 from tools.offline.engine import PROJECT_DIR, run_stack
 from tools.preview.render import build, entries
 from tools.preview.masking import Masker
@@ -142,8 +142,9 @@ def test_monitoring_can_be_turned_off():
 @pytest.mark.parametrize("value, key, words", [
     ({"retention": "a week"}, "genai-platform:monitoring.retention", "Prometheus duration"),
     ({"logs": {"retentionDays": 10}}, "genai-platform:monitoring.logs.retentionDays", "CloudWatch Logs retention"),
-    ({"receiver": {"kind": "webhook", "url": "http://hooks.example.com/x"}}, "genai-platform:monitoring.receiver.url",
-     "https://"),
+    ({"receiver": {"kind": "webhook", "url": "https://hooks.example.com/x"}}, "genai-platform:monitoring.receiver.url",
+     "pulumi config set --secret alertWebhookUrl"),
+    ({"receiver": {"kind": "webhook"}}, "genai-platform:alertWebhookUrl", "pulumi config set --secret alertWebhookUrl"),
     ({"receiver": {"kind": "sns"}}, "genai-platform:monitoring.receiver.topicArn", "SNS topic ARN"),
     ({"chartVersion": "85.x"}, "genai-platform:monitoring.chartVersion", "exact kube-prometheus-stack chart version"),
 ])
@@ -190,3 +191,109 @@ def test_why_vllm_is_scraped_in_text_format():
     assert 'vllm_num_requests_waiting{model_name="m"}' in encoder(registry).decode()
     encoder, _ = choose_encoder("text/plain;version=0.0.4")
     assert 'vllm:num_requests_waiting{model_name="m"}' in encoder(registry).decode()
+
+
+def test_the_container_logs_addon_version_can_be_pinned(run_with):
+    """cluster.addonVersions pins amazon-cloudwatch-observability like the cluster's add-ons."""
+    config, _ = read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
+    cluster = dict(config["genai-platform:cluster"])
+    cluster["addonVersions"] = {"amazon-cloudwatch-observability": "v4.3.0-eksbuild.1"}
+    run = run_with("dev", {"genai-platform:cluster": cluster})
+    [addon] = [r for r in run.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "amazon-cloudwatch-observability"]
+    assert addon.inputs["addonVersion"] == "v4.3.0-eksbuild.1"
+
+
+def test_an_unknown_addon_pin_is_refused_naming_the_installed_ones():
+    with pytest.raises(Exception) as info:
+        run_stack("dev", overrides={"genai-platform:cluster": {
+            **read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")[0]["genai-platform:cluster"],
+            "addonVersions": {"cloudwatch-observability": "v4.3.0-eksbuild.1"}}})
+    text = str(info.value)
+    assert 'genai-platform:cluster.addonVersions["cloudwatch-observability"]' in text
+    assert "amazon-cloudwatch-observability" in text and "Traceback" not in text
+    assert "pulumi config rm --path 'cluster.addonVersions[\"cloudwatch-observability\"]'" in text
+
+
+WEBHOOK_RECEIVER = {"genai-platform:monitoring": {"receiver": {"kind": "webhook"}},
+                    "genai-platform:alertWebhookUrl": {"secure": "v1:encrypted-by-pulumi"}}
+
+
+def test_the_webhook_url_reaches_alertmanager_only_through_a_secret_file(run_with):
+    """The URL (often with a token in it) is secret config, put into a Secret that the operator mounts
+    and Alertmanager reads with url_file: not in the release's values, the preview or the outputs."""
+    run = run_with("dev", WEBHOOK_RECEIVER)
+    url = "https://offline-placeholder-alertWebhookUrl.invalid/hook"  # what the offline engine decrypts it to
+    secret = _one(run, "kubernetes:core/v1:Secret", "alertmanager-webhook")
+    assert secret.inputs["metadata"]["namespace"] == "monitoring" and secret.inputs["stringData"] == {"url": url}
+    alertmanager = _kps(run).inputs["values"]["alertmanager"]
+    assert alertmanager["alertmanagerSpec"]["secrets"] == ["alertmanager-webhook"]
+    [platform] = [r for r in alertmanager["config"]["receivers"] if r["name"] == "platform"]
+    assert platform["webhook_configs"] == [
+        {"url_file": "/etc/alertmanager/secrets/alertmanager-webhook/url", "send_resolved": True}]
+    assert url not in json.dumps(_kps(run).inputs)
+    assert url not in json.dumps(run.outputs, default=str)
+    masker = Masker(run)
+    files = build(entries(run, masker), {}, "")
+    assert not [path for path, text in files.items() if "offline-placeholder-alertWebhookUrl" in text]
+    assert not [where for where in masker.findings if "Release" in where], masker.findings
+
+
+def test_a_plain_webhook_url_is_refused_without_echoing_it():
+    url = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX"
+    with pytest.raises(Exception) as info:
+        run_stack("dev", overrides={**WEBHOOK_RECEIVER, "genai-platform:alertWebhookUrl": url})
+    text = str(info.value)
+    assert "genai-platform:alertWebhookUrl" in text and "pulumi config set --secret alertWebhookUrl" in text
+    assert url not in text and "XXXXXXXX" not in text and "Traceback" not in text
+
+
+def test_a_webhook_url_that_is_not_https_is_refused_without_echoing_it():
+    from components.settings.loading import parse_settings  # noqa: PLC0415
+    from components.settings import SettingsError  # noqa: PLC0415
+
+    raw = {"aws:region": "us-east-1", "genai-platform:monitoring": {"receiver": {"kind": "webhook"}},
+           "genai-platform:hfToken": "hf_x", "genai-platform:alertWebhookUrl": "http://10.0.0.5/hook"}
+    secret = {"genai-platform:alertWebhookUrl", "genai-platform:hfToken"}
+    with pytest.raises(SettingsError) as info:
+        parse_settings(raw, secret_keys=secret)
+    assert "genai-platform:alertWebhookUrl = <hidden>: an https:// URL" in str(info.value)
+    assert "10.0.0.5" not in str(info.value)
+    raw["genai-platform:alertWebhookUrl"] = "https://hooks.example.com/x"
+    assert parse_settings(raw, secret_keys=secret).alert_webhook_url_set
+
+
+def test_a_webhook_url_without_a_webhook_receiver_is_refused():
+    with pytest.raises(Exception) as info:
+        run_stack("dev", overrides={"genai-platform:alertWebhookUrl": {"secure": "v1:x"}})
+    text = str(info.value)
+    assert "genai-platform:alertWebhookUrl" in text and "unless monitoring.receiver.kind is webhook" in text
+    assert "pulumi config rm alertWebhookUrl" in text
+
+
+def test_sns_alertmanager_may_reach_the_pod_identity_agent_and_nothing_else_new(run_with):
+    """The SNS receiver signs with Pod Identity credentials from the agent on 169.254.170.23:80, which
+    the namespace's default-deny would block; only Alertmanager's pods get that edge, only with SNS."""
+    topic = "arn:aws:sns:eu-west-1:123456789012:genai-alerts"
+    run = run_with("dev", {"genai-platform:monitoring": {"receiver": {"kind": "sns", "topicArn": topic}}})
+    policy = _one(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "alertmanager-aws-identity").inputs
+    assert policy["metadata"]["namespace"] == "monitoring"
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "alertmanager"}}
+    assert policy["spec"]["egress"] == [{"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
+                                         "ports": [{"protocol": "TCP", "port": 80}]}]
+    values = _kps(run).inputs["values"]["alertmanager"]
+    [platform] = [r for r in values["config"]["receivers"] if r["name"] == "platform"]
+    assert platform["sns_configs"][0]["sigv4"] == {"region": "eu-west-1"}  # the topic's region, the SDK's credentials
+    assert values["serviceAccount"]["name"] == "alertmanager" and values["alertmanagerSpec"]["secrets"] == []
+    names = [r.inputs["metadata"]["name"] for r in run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    assert "alertmanager-aws-identity" not in [
+        r.inputs["metadata"]["name"] for r in run_stack("dev").of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    assert names.count("alertmanager-aws-identity") == 1
+
+
+def test_a_webhook_url_left_in_plain_settings_is_not_echoed_and_the_fix_moves_it():
+    url = "https://hooks.slack.com/services/T000/B000/YYYYYYYYYYYYYYYY"
+    with pytest.raises(Exception) as info:
+        run_stack("dev", overrides={"genai-platform:monitoring": {"receiver": {"kind": "webhook", "url": url}}})
+    text = str(info.value)
+    assert "genai-platform:monitoring.receiver.url" in text and "YYYYYYYY" not in text
+    assert "pulumi config rm --path monitoring.receiver.url; pulumi config set --secret alertWebhookUrl" in text

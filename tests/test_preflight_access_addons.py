@@ -107,3 +107,21 @@ def _as_caller(stubs, arn):
     clients = aws("us-east-1")
     stubs(clients, "sts").add_response("get_caller_identity", {"Account": MOTO_ACCOUNT, "UserId": "X", "Arn": arn})
     return clients
+
+
+def test_the_container_logs_addon_and_its_pin_are_checked_only_when_logs_ship(stubs):
+    """amazon-cloudwatch-observability is an add-on the program installs (monitoring.logs): a pin the
+    region does not offer fails before `pulumi up`; with logs off it is not asked for."""
+    from preflight_cases import fake_settings  # noqa: PLC0415
+    from tools.preflight.context import target_from_settings  # noqa: PLC0415
+
+    pin = "v4.1.0-eksbuild.1"
+    shipping = target_from_settings(fake_settings(addon_versions={"amazon-cloudwatch-observability": pin}))
+    assert "amazon-cloudwatch-observability" in shipping.eks_addons
+    assert "amazon-cloudwatch-observability" not in target_from_settings(fake_settings(logs=False)).eks_addons
+    clients = aws("us-east-1")
+    offered = _addons(("amazon-cloudwatch-observability", ["v4.2.0-eksbuild.1", "v4.3.0-eksbuild.1"]))
+    stubs(clients, "eks").add_response("describe_addon_versions", offered, {"kubernetesVersion": "1.35"})
+    [result] = [r for r in check_eks_addons(shipping, clients) if r.name == "eks-addon amazon-cloudwatch-observability"]
+    assert not result.passed and pin in result.detail
+    assert "cluster.addonVersions.amazon-cloudwatch-observability' v4.3.0-eksbuild.1" in result.fix

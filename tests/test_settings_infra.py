@@ -40,8 +40,7 @@ def test_aws_owned_arns_use_the_region_partition(region, partition):
 
 def test_program_installs_exactly_the_addons_that_may_be_pinned(stack_run):
     installed = {a.inputs["addonName"] for a in stack_run.of_type("aws:eks/addon:Addon")}
-    # plus the metrics stack's container-logs add-on (EKS's default version; not in cluster.addonVersions)
-    assert installed == set(catalog.EKS_ADDONS) | {"amazon-cloudwatch-observability"}
+    assert installed == set(catalog.EKS_ADDONS)  # the metrics stack's container-logs add-on included
 
 
 def test_valid_infra_values_are_accepted():

@@ -17,7 +17,7 @@ from pulumi_kubernetes.networking.v1 import Ingress, IngressClass
 from components import catalog
 from components.front_door import routes
 from components.front_door.controller import LoadBalancerController
-from components.front_door.identity import CognitoIdentity, configured_client
+from components.front_door.identity import CognitoIdentity, configured_client, configured_grafana_client
 from components.front_door.plan import FrontDoorPlan, active_routes, alb_subnet_cidrs
 from components.front_door.tls_dns import FrontDoorCertificate, alias_records
 from components.front_door.waf import FrontDoorWaf
@@ -44,12 +44,14 @@ class FrontDoor(pulumi.ComponentResource):
         )
         self.certificate_arn = FrontDoorCertificate(f"{name}-tls", fd, hosts, tags, opts=child).arn
         self.waf_arn = FrontDoorWaf(f"{name}-waf", fd.waf, tags, opts=child).arn if fd.waf.enabled else None
-        sso = None
+        sso = grafana_sso = None
         if fd.sso.provider == "cognito":
-            sso = CognitoIdentity(f"{name}-sso", fd, settings.region, tags, opts=child).client
+            identity = CognitoIdentity(f"{name}-sso", fd, settings.region, tags, opts=child)
+            sso, grafana_sso = identity.client, identity.grafana_client
         elif fd.sso.provider == "oidc":
             sso = configured_client(fd, client_secret)
-        self.plan = FrontDoorPlan(fd, alb_subnet_cidrs(settings, self), sso, active_routes(fd))
+            grafana_sso = configured_grafana_client(fd, client_secret)
+        self.plan = FrontDoorPlan(fd, alb_subnet_cidrs(settings, self), sso, active_routes(fd), grafana_sso)
         self.register_outputs({"certificate_arn": self.certificate_arn})
 
 
@@ -76,7 +78,7 @@ class FrontDoorRoutes(pulumi.ComponentResource):
         ingresses = [
             Ingress(
                 f"{name}-{route}",
-                metadata={"name": f"front-door-{route}", "namespace": namespace,
+                metadata={"name": f"front-door-{route}", "namespace": routes.NAMESPACES.get(route, namespace),
                           "annotations": routes.ingress_annotations(route)},
                 spec=routes.ingress_spec(route, host),
                 opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[klass])),

@@ -6,6 +6,10 @@ Redirect URIs the clients must allow:
   provider is registered as `oidc`, config.py `oidc_oauth_register`, redirect_uri from OPENID_REDIRECT_URI).
 - Langfuse v4: `/api/auth/callback/custom` (NextAuth's callback route; the custom provider's id is
   `custom`, packages/shared/src/server/auth/customSsoProvider.ts).
+- Grafana: `/login/generic_oauth` (Grafana docs, "Configure Generic OAuth authentication"). Grafana
+  takes the authorize, token and userinfo endpoints themselves; a Cognito domain serves them at
+  https://<prefix>.auth.<region>.amazoncognito.com/oauth2/{authorize,token,userInfo} (Cognito
+  Developer Guide, "Identity provider and relying party endpoints").
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ import pulumi
 import pulumi_random as random
 from pulumi_aws import cognito
 
-from components.front_door.plan import SsoClient
+from components.front_door.plan import GrafanaSso, SsoClient
 from components.settings.front_door import FrontDoorSettings
 
 OPEN_WEBUI_CALLBACK = "/oauth/oidc/login/callback"
 LANGFUSE_CALLBACK = "/api/auth/callback/custom"
+GRAFANA_CALLBACK = "/login/generic_oauth"
 
 
 def callback_urls(front_door: FrontDoorSettings) -> list[str]:
@@ -34,12 +39,24 @@ def configured_client(front_door: FrontDoorSettings, client_secret: pulumi.Input
                      sso.claim, sso.admin_group, sso.user_group)
 
 
+def configured_grafana_client(front_door: FrontDoorSettings, client_secret: pulumi.Input[str]) -> Optional[GrafanaSso]:
+    """Grafana on the user's identity provider: the UIs' client (its redirect URIs must include
+    https://<grafana host>/login/generic_oauth) and the endpoints from the settings."""
+    sso = front_door.sso
+    if not front_door.host("grafana"):
+        return None
+    return GrafanaSso(sso.client_id, pulumi.Output.secret(client_secret), sso.authorization_endpoint,
+                      sso.token_endpoint, sso.userinfo_endpoint, sso.display_name, sso.claim, sso.admin_group,
+                      sso.user_group)
+
+
 class CognitoIdentity(pulumi.ComponentResource):
     """A user pool (administrators create users; no self sign-up), its hosted sign-in domain, the
     admin and user groups (sent in the ID token's `cognito:groups` claim) and one confidential
-    OIDC client for both UIs."""
+    OIDC client for both UIs; a second client for Grafana when it is behind the front door."""
 
     client: SsoClient
+    grafana_client: Optional[GrafanaSso] = None
 
     def __init__(self, name: str, front_door: FrontDoorSettings, region: str, tags: dict[str, str],
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -58,8 +75,8 @@ class CognitoIdentity(pulumi.ComponentResource):
         )
         # The hosted sign-in pages live on a globally unique prefix
         suffix = random.RandomString(f"{name}-domain-suffix", length=8, special=False, upper=False, opts=child)
-        cognito.UserPoolDomain(f"{name}-domain", user_pool_id=pool.id,
-                               domain=pulumi.Output.concat(name, "-", suffix.result), opts=child)
+        domain = cognito.UserPoolDomain(f"{name}-domain", user_pool_id=pool.id,
+                                        domain=pulumi.Output.concat(name, "-", suffix.result), opts=child)
         for group in (sso.admin_group, sso.user_group):
             cognito.UserGroup(f"{name}-{group}", user_pool_id=pool.id, name=group,
                               description=f"genai-platform {'admins' if group == sso.admin_group else 'users'}",
@@ -79,5 +96,24 @@ class CognitoIdentity(pulumi.ComponentResource):
         issuer = pulumi.Output.concat(f"https://cognito-idp.{region}.amazonaws.com/", pool.id)
         self.client = SsoClient(issuer, client.id, pulumi.Output.secret(client.client_secret), "Cognito",
                                 sso.claim, sso.admin_group, sso.user_group)
+        if front_door.host("grafana"):
+            self.grafana_client = self._grafana_client(name, front_door, pool.id, domain.domain, region, child)
         self.user_pool_id = pool.id
         self.register_outputs({"user_pool_id": pool.id, "issuer_url": issuer})
+
+    @staticmethod
+    def _grafana_client(name: str, front_door: FrontDoorSettings, pool_id: pulumi.Input[str],
+                        prefix: pulumi.Input[str], region: str, opts: pulumi.ResourceOptions) -> GrafanaSso:
+        """Grafana's own confidential client (its own secret and callback) on the same pool and groups."""
+        sso, url = front_door.sso, front_door.url("grafana")
+        client = cognito.UserPoolClient(
+            f"{name}-grafana-client", user_pool_id=pool_id, name=f"{name}-grafana", generate_secret=True,
+            allowed_oauth_flows=["code"], allowed_oauth_flows_user_pool_client=True,
+            allowed_oauth_scopes=["openid", "email", "profile"], supported_identity_providers=["COGNITO"],
+            callback_urls=[f"{url}{GRAFANA_CALLBACK}"], logout_urls=[url],
+            prevent_user_existence_errors="ENABLED", opts=opts,
+        )
+        base = pulumi.Output.concat("https://", prefix, f".auth.{region}.amazoncognito.com/oauth2/")
+        return GrafanaSso(client.id, pulumi.Output.secret(client.client_secret), pulumi.Output.concat(base, "authorize"),
+                          pulumi.Output.concat(base, "token"), pulumi.Output.concat(base, "userInfo"), "Cognito",
+                          sso.claim, sso.admin_group, sso.user_group)

@@ -16,7 +16,8 @@ from components.settings.front_door import FrontDoorSettings
 # route -> (app, container port): the pods each host reaches. Ports are the pods' container
 # ports (NetworkPolicies see traffic after the Service's port translation; with IP targets the
 # ALB sends to the pod address and container port directly).
-EXPOSED = {"chat": ("open-webui", 8080), "traces": ("langfuse", 3000), "api": ("litellm", 4000)}
+EXPOSED = {"chat": ("open-webui", 8080), "traces": ("langfuse", 3000), "api": ("litellm", 4000),
+           "grafana": ("grafana", 3000)}  # kube-prometheus-stack's Grafana, in `monitoring`
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,21 @@ class SsoClient:
 
 
 @dataclass(frozen=True)
+class GrafanaSso:
+    """Grafana's OAuth client and the provider's endpoints (Grafana's generic OAuth reads no discovery document)."""
+
+    client_id: pulumi.Input[str]
+    client_secret: pulumi.Input[str]
+    auth_url: pulumi.Input[str]
+    token_url: pulumi.Input[str]
+    api_url: pulumi.Input[str]
+    display_name: str
+    groups_claim: str
+    admin_group: str
+    user_group: str
+
+
+@dataclass(frozen=True)
 class FrontDoorPlan:
     """The front door as the apps see it (`None` in AppContext when it is off)."""
 
@@ -40,6 +56,7 @@ class FrontDoorPlan:
     alb_source_cidrs: list[str]
     sso: Optional[SsoClient] = None
     routes: dict[str, str] = field(default_factory=dict)  # route -> host
+    grafana_sso: Optional[GrafanaSso] = None
 
     def url(self, route: str) -> Optional[str]:
         return self.settings.url(route)

@@ -35,7 +35,12 @@ BACKENDS = {
     "chat": ("open-webui", 80, "/health"),
     "traces": ("langfuse", 3000, "/api/public/health"),
     "api": ("litellm", 4000, "/health/liveliness"),
+    # kube-prometheus-stack's Grafana (fullnameOverride kps): Service port 80 -> container 3000, the chart's
+    # readiness path (grafana-community/helm-charts grafana 12.3.3 values.yaml service, readinessProbe)
+    "grafana": ("kps-grafana", 80, "/api/health"),
 }
+# Routes whose Service lives outside the platform namespace
+NAMESPACES = {"grafana": "monitoring"}
 
 
 def ingress_class_params_spec(front_door: FrontDoorSettings, subnet_ids: pulumi.Input[list[str]],

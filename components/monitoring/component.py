@@ -14,8 +14,9 @@ from pulumi_kubernetes.core.v1 import ConfigMap, Namespace
 from pulumi_kubernetes.helm.v3 import Release
 
 from components.k8s.secret import k8s_secret
-from components.monitoring import alerts, dashboards, neuron_monitor, scrape, values
-from components.monitoring.logs import ship_logs
+from components.front_door.plan import FrontDoorPlan
+from components.monitoring import alerts, dashboards, grafana_access, neuron_monitor, scrape, values
+from components.monitoring.logs import ADDON, ship_logs
 from components.monitoring.network import monitoring_network_policies
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings import Settings
@@ -40,10 +41,15 @@ class MonitoringArgs(TypedDict):
     """AWS tags."""
     depends_on: list[pulumi.Resource]
     """What must exist first (the default StorageClass, the node groups)."""
+    alert_webhook_url: Optional[pulumi.Input[str]]
+    """The secret config `alertWebhookUrl` (with receiver kind webhook), else None."""
+    front_door: Optional[FrontDoorPlan]
+    """The front door (Grafana's host, SSO client, ALB subnets), or None: port-forward only."""
 
 
 class Monitoring(pulumi.ComponentResource):
-    """Prometheus, Alertmanager and Grafana in `monitoring`, reached with kubectl port-forward."""
+    """Prometheus, Alertmanager and Grafana in `monitoring`; Grafana also at https://grafana.<domain> with
+    the front door (its Ingress is one of the front door's routes), else through kubectl port-forward."""
 
     grafana_admin_password: pulumi.Output[str]
     """Grafana's generated admin password (secret)."""
@@ -67,9 +73,18 @@ class Monitoring(pulumi.ComponentResource):
         # Grafana's admin password: generated once, stable across updates, never in the values
         password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))
-        admin = k8s_secret(values.GRAFANA_ADMIN_SECRET, ns, {"admin-user": "admin", "admin-password": password.result},
-                           in_ns)
+        secrets = [k8s_secret(values.GRAFANA_ADMIN_SECRET, ns, {"admin-user": "admin", "admin-password": password.result},
+                              in_ns)]
 
+        # Webhook receiver: its URL only in a Secret that Alertmanager reads (url_file), never in the values
+        if mon.receiver.kind == "webhook":
+            secrets.append(k8s_secret(values.WEBHOOK_SECRET, ns, {values.WEBHOOK_SECRET_KEY: args["alert_webhook_url"]},
+                                      in_ns))
+        # Grafana's SSO client secret: in a Secret read through env, never in the values
+        front_door = args.get("front_door")
+        if front_door and front_door.grafana_sso and "grafana" in front_door.routes:
+            secrets.append(k8s_secret(grafana_access.SSO_SECRET, ns,
+                                      {grafana_access.SSO_SECRET_KEY: front_door.grafana_sso.client_secret}, in_ns))
         # SNS receiver: Alertmanager publishes with its own Pod Identity role
         if mon.receiver.kind == "sns":
             PodIdentityRole(
@@ -87,11 +102,11 @@ class Monitoring(pulumi.ComponentResource):
             version=mon.chart_version,
             repository_opts={"repo": values.CHART_REPO},
             namespace=ns,
-            values=values.chart_values(settings),
+            values=values.chart_values(settings, front_door),
             # CRDs first, then the operator; wait for the release before the monitors that need them
             skip_await=False,
             timeout=900,
-            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[namespace, admin])),
+            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[namespace, *secrets])),
         )
         after_release = pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[release]))
 
@@ -126,10 +141,11 @@ class Monitoring(pulumi.ComponentResource):
                 opts=k8s,
             )
         monitoring_network_policies(name, settings, ns, in_ns)
+        grafana_access.grafana_from_alb(name, ns, front_door, in_ns)
         if mon.logs.enabled:
             ship_logs(f"{name}-logs", parent=self, settings=mon.logs, region=settings.region,
                       cluster_name=args["cluster_name"], account_id=args["account_id"], tags=args["tags"],
-                      depends_on=args["depends_on"])
+                      addon_version=settings.cluster.addon_versions.get(ADDON), depends_on=args["depends_on"])
 
         self.grafana_admin_password = pulumi.Output.secret(password.result)
         self.register_outputs({"grafana_admin_password": self.grafana_admin_password})

@@ -20,7 +20,7 @@ from components import catalog
 from components.pod_identity import PodIdentityRole
 from components.settings.monitoring import LogSettings
 
-ADDON = "amazon-cloudwatch-observability"
+ADDON = catalog.LOGS_ADDON
 ADDON_NAMESPACE = "amazon-cloudwatch"
 ADDON_SERVICE_ACCOUNT = "cloudwatch-agent"
 LOG_GROUP_KINDS = ("application", "dataplane", "host")
@@ -33,8 +33,9 @@ def log_group_name(cluster_name: str, kind: str) -> str:
 
 def ship_logs(name: str, *, parent: pulumi.Resource, settings: LogSettings, region: str,
               cluster_name: pulumi.Input[str], account_id: pulumi.Input[str], tags: dict[str, str],
-              depends_on: Optional[list[pulumi.Resource]] = None) -> eks.Addon:
-    """Log groups, the add-on's Pod Identity role and the add-on itself."""
+              addon_version: Optional[str] = None, depends_on: Optional[list[pulumi.Resource]] = None) -> eks.Addon:
+    """Log groups, the add-on's Pod Identity role and the add-on itself (`addon_version`: the pin
+    from cluster.addonVersions; unset = EKS's default build for the cluster's Kubernetes version)."""
     child = pulumi.ResourceOptions(parent=parent)
     groups = [
         cloudwatch.LogGroup(
@@ -57,6 +58,7 @@ def ship_logs(name: str, *, parent: pulumi.Resource, settings: LogSettings, regi
         f"{name}-addon",
         cluster_name=cluster_name,
         addon_name=ADDON,
+        addon_version=addon_version,
         # Container logs are what this add-on is for here; metrics come from Prometheus
         configuration_values=json.dumps({"containerLogs": {"enabled": True}}),
         pod_identity_associations=[{"role_arn": role.role.arn, "service_account": ADDON_SERVICE_ACCOUNT}],

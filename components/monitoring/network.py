@@ -9,6 +9,9 @@
   kube-system); the gateway (4000) and the model servers (8000) in the platform namespace, whose
   own policies admit only Prometheus (components/k8s/network.py).
 - In: the operator's admission webhook (10250), called by the EKS control plane from the VPC.
+- With an SNS receiver: Alertmanager to the EKS Pod Identity agent (169.254.170.23:80) for its
+  credentials (the pods carry app.kubernetes.io/name=alertmanager: prometheus-operator v0.90.1
+  pkg/alertmanager/statefulset.go).
 kubectl port-forward reaches Grafana through the kubelet, which no NetworkPolicy filters.
 """
 
@@ -19,7 +22,7 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
-from components.k8s.network import DNS_PEER
+from components.k8s.network import DNS_PEER, POD_IDENTITY_AGENT
 from components.monitoring.scrape import NEURON_MONITOR_PORT
 from components.settings import Settings
 
@@ -69,3 +72,14 @@ def monitoring_network_policies(name: str, settings: Settings, namespace: str, o
         },
         opts=opts,
     )
+    if settings.monitoring.receiver.kind == "sns":
+        NetworkPolicy(
+            f"{name}-alertmanager-aws-identity",
+            metadata={"name": "alertmanager-aws-identity", "namespace": namespace},
+            spec={
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "alertmanager"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": _tcp(80)}],
+            },
+            opts=opts,
+        )

@@ -6,8 +6,10 @@ tests/test_monitoring.py asserts what each choice is for.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, Optional, TypedDict
 
+from components.front_door.plan import FrontDoorPlan
+from components.monitoring.grafana_access import grafana_values
 from components.monitoring.metrics import NODE_GROUP_LABEL
 from components.settings import Settings
 
@@ -18,6 +20,13 @@ CHART_REPO = "https://prometheus-community.github.io/helm-charts"
 DATASOURCE_UID = "prometheus"
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
+# The webhook receiver's URL: a Secret the operator mounts at /etc/alertmanager/secrets/<name>/
+# (alertmanagerSpec.secrets; prometheus-operator v0.90.1 pkg/alertmanager/statefulset.go secretsDir),
+# read by Alertmanager's webhook_config url_file at each notification (Alertmanager >= 0.26; the chart
+# runs v0.32.1: config/notifiers.go WebhookConfig.URLFile, notify/webhook/webhook.go)
+WEBHOOK_SECRET = "alertmanager-webhook"
+WEBHOOK_SECRET_KEY = "url"
+WEBHOOK_URL_FILE = f"/etc/alertmanager/secrets/{WEBHOOK_SECRET}/{WEBHOOK_SECRET_KEY}"
 DASHBOARD_LABEL = "grafana_dashboard"
 STORAGE_CLASS = "gp3"
 
@@ -49,7 +58,7 @@ def alertmanager_config(settings: Settings) -> dict[str, Any]:
     receiver = settings.monitoring.receiver
     platform: dict[str, Any] = {"name": "platform"}
     if receiver.kind == "webhook":
-        platform["webhook_configs"] = [{"url": receiver.url, "send_resolved": True}]
+        platform["webhook_configs"] = [{"url_file": WEBHOOK_URL_FILE, "send_resolved": True}]
     elif receiver.kind == "sns":
         # SigV4 with the AWS SDK's default credential chain: EKS Pod Identity (see component.py)
         platform["sns_configs"] = [{
@@ -69,8 +78,8 @@ def alertmanager_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def chart_values(settings: Settings) -> ChartValues:
-    """Values of the pinned kube-prometheus-stack release."""
+def chart_values(settings: Settings, front_door: Optional[FrontDoorPlan] = None) -> ChartValues:
+    """Values of the pinned kube-prometheus-stack release (Grafana's URL and SSO from the front door)."""
     mon = settings.monitoring
     values: dict[str, Any] = {
         "fullnameOverride": RELEASE,
@@ -105,6 +114,7 @@ def chart_values(settings: Settings) -> ChartValues:
             "serviceAccount": {"create": True, "name": ALERTMANAGER_SERVICE_ACCOUNT},
             "alertmanagerSpec": {
                 "storage": {"volumeClaimTemplate": _claim(1)},
+                "secrets": [WEBHOOK_SECRET] if mon.receiver.kind == "webhook" else [],
                 "resources": {"requests": {"cpu": "25m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             },
         },
@@ -121,6 +131,7 @@ def chart_values(settings: Settings) -> ChartValues:
                 "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             },
             "resources": {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+            **grafana_values(front_door),
         },
         # "Nodes per node group" needs the managed node group label on kube_node_labels
         "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{NODE_GROUP_LABEL}]"],

@@ -77,6 +77,11 @@ def plain_secret_line(key: str) -> str:
     )
 
 
+def secret_shape_line(key: str, allowed: str) -> str:
+    """A secret setting whose decrypted value has the wrong shape (the value itself is never shown)."""
+    return line(f"{PROJECT}:{key}", HIDDEN, allowed, f"pulumi config set --secret {key} <value>")
+
+
 def unknown_namespace_line(full_key: Any) -> str:
     """A key outside this project's namespace (and not a provider's), with the closest project key."""
     text = f"  {full_key}: unknown namespace; settings of this project are '{PROJECT}:<key>'"
@@ -115,7 +120,7 @@ def validation_lines(err: ValidationError, root: Optional[type[BaseModel]] = Non
         shown = "<not set>" if value is None else (HIDDEN if secret else repr(value))
         if loc and loc[0] == "aws:region":
             fix = "pulumi config set aws:region <region>"
-        elif loc and loc[0] in SECRET_CONFIG_KEYS:
+        elif loc and loc[0] in SECRET_CONFIG_KEYS and not fix:
             fix = f"pulumi config set --secret {loc[0]} <value>"
         fix = fix or f"pulumi config set --path '{_cli_path(loc)}' {fix_value}"
         lines.append(line(config_key(loc), shown, allowed, fix))

@@ -26,13 +26,15 @@ MANAGED_RULE_GROUPS = (
 
 
 class Hosts(Section):
-    """Host labels under `domain`: chat.<domain> (Open WebUI), traces.<domain> (Langfuse), api (LiteLLM, optional)."""
+    """Host labels under `domain`: chat.<domain> (Open WebUI), traces.<domain> (Langfuse), api (LiteLLM, optional),
+    grafana.<domain> (Grafana, with monitoring on; null turns it off)."""
 
     chat: str = "chat"
     traces: str = "traces"
     api: Optional[str] = None
+    grafana: Optional[str] = "grafana"
 
-    @field_validator("chat", "traces", "api")
+    @field_validator("chat", "traces", "api", "grafana")
     @classmethod
     def _label(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not _LABEL.fullmatch(value):
@@ -72,6 +74,18 @@ class SsoSettings(Section):
     groups_claim: Optional[str] = None  # default: groups (oidc), cognito:groups (cognito)
     admin_group: str = "genai-admins"
     user_group: str = "genai-users"
+    # Grafana's generic OAuth takes the endpoints themselves (it reads no discovery document): with
+    # provider oidc and Grafana behind the front door, copy them from <issuerUrl>/.well-known/openid-configuration
+    authorization_endpoint: Optional[str] = None
+    token_endpoint: Optional[str] = None
+    userinfo_endpoint: Optional[str] = None
+
+    @field_validator("authorization_endpoint", "token_endpoint", "userinfo_endpoint")
+    @classmethod
+    def _endpoint(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.fullmatch(r"https://[^\s/]+(/[^\s]*)?", value):
+            raise bad_value((), value, "the https URL of that endpoint, from the issuer's /.well-known/openid-configuration")
+        return value
 
     @field_validator("issuer_url")
     @classmethod
@@ -94,9 +108,11 @@ class SsoSettings(Section):
                 if getattr(self, key) is None:
                     camel = "issuerUrl" if key == "issuer_url" else "clientId"
                     raise bad_value(camel, None, "required with provider: oidc (your identity provider's client)")
-        elif self.provider == "cognito" and (self.issuer_url or self.client_id):
+        elif self.provider == "cognito" and (self.issuer_url or self.client_id or self.authorization_endpoint
+                                             or self.token_endpoint or self.userinfo_endpoint):
             raise bad_value("provider", self.provider,
-                            "oidc when issuerUrl/clientId are set; cognito creates its own pool and client")
+                            "oidc when issuerUrl/clientId are set (or the endpoints); cognito creates its own pool, "
+                            "clients and endpoints")
         if self.admin_group == self.user_group:
             raise bad_value("adminGroup", self.admin_group, "a group other than userGroup")
         return self
@@ -179,8 +195,9 @@ class FrontDoorSettings(Section):
                 "allowedCidrs", self.allowed_cidrs,
                 "an allow-list (CIDRs other than 0.0.0.0/0) or waf.enabled: true for an internet-facing front door",
             )
-        if len({self.hosts.chat, self.hosts.traces, self.hosts.api} - {None}) < len([h for h in self.hosts.model_dump().values() if h]):
-            raise bad_value("hosts", self.hosts.model_dump(), "distinct host labels for chat, traces and api")
+        labels = [h for h in self.hosts.model_dump().values() if h]
+        if len(set(labels)) < len(labels):
+            raise bad_value("hosts", self.hosts.model_dump(), "distinct host labels for chat, traces, api and grafana")
         return self
 
     @property
@@ -198,9 +215,28 @@ class FrontDoorSettings(Section):
         return f"https://{host}" if host else None
 
 
+OIDC_ENDPOINTS = {"authorization_endpoint": "authorizationEndpoint", "token_endpoint": "tokenEndpoint",
+                  "userinfo_endpoint": "userinfoEndpoint"}
+
+
+def grafana_host_follows_monitoring(settings) -> None:
+    """Grafana's host exists only with the metrics stack: the default label is dropped when monitoring is off
+    (`settings` is the root `Settings`, still being validated)."""
+    front_door = settings.front_door
+    if settings.monitoring.enabled or front_door.hosts.grafana is None:
+        return
+    if "grafana" in front_door.hosts.model_fields_set:
+        raise bad_value(("frontDoor", "hosts", "grafana"), front_door.hosts.grafana,
+                        "unset while monitoring.enabled is false (there is no Grafana to route to)",
+                        fix="pulumi config rm --path frontDoor.hosts.grafana")
+    hosts = front_door.hosts.model_copy(update={"grafana": None})
+    object.__setattr__(settings, "front_door", front_door.model_copy(update={"hosts": hosts}))
+
+
 def check_front_door(settings) -> None:
     """Checks that need more than the section (`settings` is the root `Settings`): the partition,
-    the subnets an existing VPC offers the ALB, and the secret `ssoClientSecret`."""
+    the subnets an existing VPC offers the ALB, the secret `ssoClientSecret`, and the endpoints
+    Grafana needs from an OIDC provider."""
     from components import catalog  # noqa: PLC0415 - avoids a settings <-> catalog import cycle
 
     front_door, region, client_secret_set = settings.front_door, settings.region, settings.sso_client_secret_set
@@ -224,6 +260,14 @@ def check_front_door(settings) -> None:
     if sso.provider == "oidc" and not client_secret_set:
         raise bad_value(("ssoClientSecret",), None,
                         "required with frontDoor.sso.provider: oidc (the client secret of clientId)")
+    if sso.provider == "oidc" and front_door.host("grafana"):
+        for field, key in OIDC_ENDPOINTS.items():
+            if getattr(sso, field) is None:
+                raise bad_value(("frontDoor", "sso", key), None,
+                                f"required with provider oidc while Grafana is behind the front door (hosts.grafana): "
+                                f"Grafana's generic OAuth needs the endpoint itself; copy `{field}` from "
+                                f"{sso.issuer_url}/.well-known/openid-configuration (or set frontDoor.hosts.grafana "
+                                "to null for port-forward only)")
     if sso.provider != "oidc" and client_secret_set:
         raise bad_value(("ssoClientSecret",), "<hidden>",
                         f"unset with frontDoor.sso.provider: {sso.provider} (only an oidc client uses it; "

@@ -213,7 +213,8 @@ class ClusterSettings(Section):
         for addon in value:
             if addon not in catalog.EKS_ADDONS:
                 raise bad_value((addon,), addon, f"an add-on this program installs: {', '.join(catalog.EKS_ADDONS)} "
-                                "(remove this key, pin the right one)")
+                                "(remove this key, pin the right one)",
+                                fix=f"pulumi config rm --path 'cluster.addonVersions[\"{addon}\"]'")
         return value
 
     @field_validator("creator_principal")

@@ -10,7 +10,9 @@ from typing import Any, Iterable, Optional
 from pydantic import BaseModel
 
 # Top-level keys read as secrets (`pulumi config set --secret`): never in plain text, never echoed.
-SECRET_CONFIG_KEYS = ("hfToken", "ssoClientSecret")
+SECRET_CONFIG_KEYS = ("hfToken", "ssoClientSecret", "alertWebhookUrl")
+# What a secret's decrypted value must start with, checked where the program sees the value (not in a stack file)
+SECRET_PREFIXES = {"alertWebhookUrl": ("https://", "an https:// URL (alerts leave the cluster)")}
 
 
 @dataclass(frozen=True)

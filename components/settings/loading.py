@@ -15,9 +15,11 @@ from components.settings.errors import (
     SettingsError,
     header,
     plain_secret_line,
+    secret_shape_line,
     unknown_namespace_line,
     validation_lines,
 )
+from components.settings.keys import SECRET_PREFIXES
 from components.settings.model import Settings
 
 _FOREIGN_OK = ("aws:", "pulumi:", "kubernetes:", "random:", "eks:")
@@ -46,6 +48,9 @@ def parse_settings(
                 data[f"{key}Set"] = value not in (None, "")
                 if value not in (None, "") and secret_keys is not None and full_key not in secret_keys:
                     problems.append(plain_secret_line(key))
+                prefix, shape = SECRET_PREFIXES.get(key, ("", ""))
+                if isinstance(value, str) and value and not value.startswith(prefix):  # a stack file holds {secure: ...}
+                    problems.append(secret_shape_line(key, shape))
             else:
                 data[key] = _decode(value)
         elif not full_key.startswith(_FOREIGN_OK):

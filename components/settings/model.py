@@ -21,10 +21,10 @@ from components.settings.apps import (
 )
 from components.settings.capacity import check_system_capacity
 from components.settings.errors import bad_value
-from components.settings.front_door import FrontDoorSettings, check_front_door
+from components.settings.front_door import FrontDoorSettings, check_front_door, grafana_host_follows_monitoring
 from components.settings.gateway import resolve_routing
 from components.settings.infra import BedrockModel, ClusterSettings, NetworkSettings, NeuronSettings, Section
-from components.settings.monitoring import MonitoringSettings
+from components.settings.monitoring import MonitoringSettings, check_receiver
 from components.settings.scaling import ModelAutoscalingSettings, ModelCacheSettings, NeuronAutoscalerSettings
 from components.settings.scaling_checks import check_scaling
 
@@ -74,6 +74,7 @@ class Settings(Section):
     pricing: dict[str, float] = {}
     hf_token_set: bool = Field(default=False, exclude=True)
     sso_client_secret_set: bool = Field(default=False, exclude=True)
+    alert_webhook_url_set: bool = Field(default=False, exclude=True)
 
     @field_validator("region")
     @classmethod
@@ -120,7 +121,9 @@ class Settings(Section):
         check_system_capacity(self)
         resolve_routing(self)  # gateway groups, aliases and economy model refer to the models
         check_scaling(self)
+        grafana_host_follows_monitoring(self)
         check_front_door(self)
+        check_receiver(self)
         return self
 
     def _check_partition(self) -> None:

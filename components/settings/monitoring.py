@@ -20,24 +20,32 @@ _SNS_TOPIC_ARN = re.compile(r"^arn:aws(-us-gov|-cn)?:sns:[a-z0-9-]+:\d{12}:[A-Za
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
+WEBHOOK_URL_KEY = "alertWebhookUrl"
+SET_WEBHOOK_URL = f"pulumi config set --secret {WEBHOOK_URL_KEY} https://..."
+
+
 class AlertReceiver(Section):
-    """Where Alertmanager sends alerts: nowhere (the Alertmanager UI only), a webhook, or an SNS topic."""
+    """Where Alertmanager sends alerts: nowhere (the Alertmanager UI only), a webhook, or an SNS topic.
+
+    The webhook's URL usually carries a token (Slack, Teams, PagerDuty): it is the secret config
+    `alertWebhookUrl`, never a plain setting."""
 
     kind: Literal["none", "webhook", "sns"] = "none"
-    url: Optional[str] = None
-    """webhook: the receiver URL (https)."""
+    url: Optional[str] = Field(default=None, repr=False)
+    """Retired: the webhook URL is the secret `alertWebhookUrl` (kept to say so, not as an unknown key)."""
     topic_arn: Optional[str] = None
     """sns: the topic ARN (Alertmanager publishes with its Pod Identity role)."""
 
     @model_validator(mode="after")
     def _target_matches_kind(self):
-        if self.kind == "webhook" and not (self.url or "").startswith("https://"):
-            raise bad_value("url", self.url, "an https:// URL when kind is webhook (alerts leave the cluster)")
+        if self.url is not None:
+            raise bad_value("url", "<hidden>",
+                            f"unset: the webhook URL is a secret now, the secret config {WEBHOOK_URL_KEY} (it often "
+                            "carries a token; rotate it if this stack file was shared)",
+                            fix=f"pulumi config rm --path monitoring.receiver.url; {SET_WEBHOOK_URL}")
         if self.kind == "sns" and not _SNS_TOPIC_ARN.match(self.topic_arn or ""):
             raise bad_value("topicArn", self.topic_arn,
                             "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:genai-alerts when kind is sns")
-        if self.kind != "webhook" and self.url is not None:
-            raise bad_value("url", self.url, "unset unless kind is webhook")
         if self.kind != "sns" and self.topic_arn is not None:
             raise bad_value("topicArn", self.topic_arn, "unset unless kind is sns")
         return self
@@ -93,3 +101,14 @@ class MonitoringSettings(Section):
         if not isinstance(value, str) or not _CHART_VERSION.match(value):
             raise bad_value((), value, 'an exact kube-prometheus-stack chart version in quotes, such as "85.1.2"')
         return value
+
+
+def check_receiver(settings) -> None:
+    """The secret webhook URL goes with `receiver.kind: webhook` (`settings` is the root `Settings`)."""
+    kind, url_set = settings.monitoring.receiver.kind, settings.alert_webhook_url_set
+    if kind == "webhook" and not url_set:
+        raise bad_value((WEBHOOK_URL_KEY,), None, "required with monitoring.receiver.kind: webhook (the receiver's "
+                        "https URL, as a secret)", fix=SET_WEBHOOK_URL)
+    if kind != "webhook" and url_set:
+        raise bad_value((WEBHOOK_URL_KEY,), "<hidden>", f"unset unless monitoring.receiver.kind is webhook (it is {kind})",
+                        fix=f"pulumi config rm {WEBHOOK_URL_KEY}, or pulumi config set --path monitoring.receiver.kind webhook")

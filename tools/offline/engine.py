@@ -22,6 +22,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from components.settings import PROJECT
+from components.settings.keys import SECRET_PREFIXES
 from components.settings.loading import read_stack_file
 from tools.offline.eks_api import EksApiError
 from tools.offline.mocks import DEFAULT_CALLER_ARN, PlatformMocks
@@ -32,6 +33,8 @@ from tools.offline.sdk_imports import load_sdk_modules
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET_PLACEHOLDER = "offline-placeholder-{key}"
+# Secrets whose value the settings check for a prefix (components/settings/keys.py SECRET_PREFIXES)
+URL_SECRET_PLACEHOLDER = "https://offline-placeholder-{key}.invalid/hook"
 
 
 def runtime_config(config: dict[str, Any], secret_keys: set[str]) -> dict[str, str]:
@@ -39,7 +42,8 @@ def runtime_config(config: dict[str, Any], secret_keys: set[str]) -> dict[str, s
     out: dict[str, str] = {}
     for key, value in config.items():
         if key in secret_keys:
-            out[key] = SECRET_PLACEHOLDER.format(key=key.split(":")[-1])
+            name = key.split(":")[-1]
+            out[key] = (URL_SECRET_PLACEHOLDER if name in SECRET_PREFIXES else SECRET_PLACEHOLDER).format(key=name)
         elif isinstance(value, str):
             out[key] = value
         else:

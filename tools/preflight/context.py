@@ -53,6 +53,13 @@ def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+def _installed_addons(settings: Any) -> tuple[str, ...]:
+    """The EKS add-ons this stack installs: the container-logs add-on only with monitoring.logs on."""
+    monitoring = getattr(settings, "monitoring", None)
+    logs = monitoring is not None and monitoring.enabled and monitoring.logs.enabled
+    return tuple(a for a in catalog.EKS_ADDONS if logs or a != catalog.LOGS_ADDON)
+
+
 def target_from_settings(settings: Any) -> PreflightTarget:
     """Build the target from the stack's `Settings` object (or anything of the same shape)."""
     network, neuron, cluster = settings.network, settings.neuron, settings.cluster
@@ -82,7 +89,7 @@ def target_from_settings(settings: Any) -> PreflightTarget:
             for i, arn in enumerate(arns or ())
         ),
         creator_principal=getattr(cluster, "creator_principal", None),
-        eks_addons=catalog.EKS_ADDONS,
+        eks_addons=_installed_addons(settings),
         addon_versions=tuple(sorted((getattr(cluster, "addon_versions", None) or {}).items())),
     )
 
