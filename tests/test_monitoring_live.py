@@ -40,13 +40,14 @@ def scrape_config(gateway_address: str, vllm: list[str], neuron: list[str], ksm:
 
 
 def _traffic(client: httpx.Client, gateway: lb.GatewayRun, settings, label: str) -> None:
-    """Every model plain and streamed, one cached repeat, one failure, one fallback."""
+    """Every model plain and streamed, one cached repeat (opted in: the cache is off by default),
+    one failure, one fallback."""
     for model in all_models(settings):
         for stream in (False, True):
             assert chat(client, model, unique_prompt(f"{label}-{model}-{stream}"), stream=stream).status == 200
     repeated = f"monitoring cache probe {label}"
     for _ in range(2):
-        assert chat(client, all_models(settings)[0], repeated).status == 200
+        assert chat(client, all_models(settings)[0], repeated, cache={"use-cache": True}).status == 200
     assert chat(client, "no-such-model", unique_prompt("unknown")).status >= 400
     for model in settings.models:
         stub = gateway.vllm[model.name]
