@@ -16,8 +16,10 @@ from tools.iam_validation.simulate import allows
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ACCOUNT = "123456789012"
 ASG = "eks-genai-dev-neuron-ng-1a2b3c4d"
-TAGS = {"aws:ResourceTag/k8s.io/cluster-autoscaler/genai-dev": "owned",
-        "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true"}
+TAGS = {"aws:ResourceTag/genai-platform/cluster-autoscaler": "genai-dev"}  # the Neuron ASG's discovery tag
+# What EKS puts on every managed node group's ASG, the system group's too
+EKS_TAGS = {"aws:ResourceTag/k8s.io/cluster-autoscaler/genai-dev": "owned",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true"}
 
 
 def asg_arn(name: str, region: str = "us-east-1") -> str:
@@ -46,6 +48,8 @@ def test_scaling_is_limited_to_the_neuron_groups_tagged_asg(rendered):
     for action in ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"):
         assert allows(rendered, action, asg_arn(asg), TAGS)
         assert not allows(rendered, action, asg_arn(asg), {})  # tags removed: no longer the autoscaler's
+        assert not allows(rendered, action, asg_arn(asg), EKS_TAGS)  # EKS's tags alone mark no group as ours
+        assert not allows(rendered, action, asg_arn(asg), {next(iter(TAGS)): "genai-prod"})  # another cluster's
         assert not allows(rendered, action, asg_arn("eks-genai-dev-system-ng-9f8e7d6c"), TAGS)  # the system group
     assert not allows(rendered, "autoscaling:DeleteAutoScalingGroup", asg_arn(asg), TAGS)
 

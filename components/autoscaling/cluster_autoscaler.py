@@ -1,10 +1,19 @@
 """Cluster Autoscaler for the Neuron managed node group: scale up from 0 when a model server is
 Pending, remove empty Neuron nodes after an idle time, never a node that serves a model.
 
-Facts (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md):
-- auto-discovery: `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,
-  k8s.io/cluster-autoscaler/<cluster>` finds the ASGs where those tag keys exist (the chart's
-  `autoDiscovery.clusterName` builds that flag);
+Facts (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md, "Auto-Discovery Setup",
+and aws_manager.go parseASGAutoDiscoverySpec at cluster-autoscaler-1.35.0):
+- `--node-group-auto-discovery=asg:tag=<key>[=<value>],...` finds the ASGs that carry every listed
+  tag (with that value where one is given). The chart (9.59.0 templates/deployment.yaml) renders it
+  from `autoDiscovery.tags` when `autoDiscovery.clusterName` is set; its default tags are
+  `k8s.io/cluster-autoscaler/enabled` and `k8s.io/cluster-autoscaler/<cluster>`;
+- EKS puts those two tags on EVERY managed node group's ASG (EKS user guide, managed-node-groups:
+  "Amazon EKS tags managed node group resources so that they are configured to use the Kubernetes
+  Cluster Autoscaler"), the system group's too: the default would let the autoscaler resize and
+  drain the system nodes. Discovery therefore keys on `NEURON_GROUP_TAG=<cluster>`, a tag only the
+  Neuron group's ASG gets (here), and so do the scaling permissions. Nodes of an undiscovered group
+  are "not autoscaled": never considered for removal (core/scaledown/eligibility/eligibility.go),
+  so the system nodes need no scale-down-disabled annotation;
 - scaling from 0 needs the node's labels, taints and extended resources as ASG tags:
   `k8s.io/cluster-autoscaler/node-template/label/<name>: <value>`,
   `.../node-template/taint/<key>: <value>:<effect>`, `.../node-template/resources/<resource>: <amount>`
@@ -33,6 +42,9 @@ from components.settings.scaling import NeuronAutoscalerSettings
 CHART_REPO = "https://kubernetes.github.io/autoscaler"
 NAMESPACE, SERVICE_ACCOUNT = "kube-system", "cluster-autoscaler"
 DISCOVERY_TAG = "k8s.io/cluster-autoscaler/enabled"
+# On the Neuron ASG only, value = the cluster's name (a key with the name in it could exceed the
+# 128 characters of a tag key with a 100-character cluster name)
+NEURON_GROUP_TAG = "genai-platform/cluster-autoscaler"
 TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
 # The device plugin's extended resources (components.md): cores and whole Neuron devices
 NEURON_DEVICE_RESOURCE = "aws.amazon.com/neuron"
@@ -43,8 +55,15 @@ def cluster_tag(cluster_name: str) -> str:
     return f"k8s.io/cluster-autoscaler/{cluster_name}"
 
 
+def discovery_selector(cluster_name: str) -> str:
+    """The one tag the autoscaler discovers the Neuron group's ASG by (`autoDiscovery.tags`)."""
+    return f"{NEURON_GROUP_TAG}={cluster_name}"
+
+
 def node_template_tags(cluster_name: str, instance: catalog.NeuronInstance) -> dict[str, str]:
-    """ASG tags: auto-discovery, and what a Neuron node of `instance` will carry once it joins."""
+    """ASG tags: EKS's own discovery tags (kept: the Tag resources are named by position and a key
+    change replaces one, whose delete would remove the key its successor just set), and what a
+    Neuron node of `instance` will carry once it joins."""
     return {
         DISCOVERY_TAG: "true",
         cluster_tag(cluster_name): "owned",
@@ -57,7 +76,7 @@ def node_template_tags(cluster_name: str, instance: catalog.NeuronInstance) -> d
 
 def autoscaler_policy(cluster_name: str, partition: str, region: str, account_id: str, asg_name: str) -> dict[str, Any]:
     """Least privilege: read what discovery needs (in the stack's region); change only the Neuron
-    group's ASG, and only while it carries this cluster's autoscaler tags."""
+    group's ASG, and only while it carries the tag discovery keys on (EKS's tags are on every group)."""
     return policy_document([
         {
             "Sid": "Discover",
@@ -88,10 +107,7 @@ def autoscaler_policy(cluster_name: str, partition: str, region: str, account_id
             "Effect": "Allow",
             "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
             "Resource": f"arn:{partition}:autoscaling:{region}:{account_id}:autoScalingGroup:*:autoScalingGroupName/{asg_name}",
-            "Condition": {"StringEquals": {
-                f"aws:ResourceTag/{cluster_tag(cluster_name)}": "owned",
-                f"aws:ResourceTag/{DISCOVERY_TAG}": "true",
-            }},
+            "Condition": {"StringEquals": {f"aws:ResourceTag/{NEURON_GROUP_TAG}": cluster_name}},
         },
     ])
 
@@ -102,7 +118,9 @@ def chart_values(settings: NeuronAutoscalerSettings, cluster_name: str, region: 
     return {
         "cloudProvider": "aws",
         "awsRegion": region,
-        "autoDiscovery": {"clusterName": cluster_name},
+        # clusterName switches discovery on; the tags replace the chart's defaults, which EKS puts
+        # on every managed group (Helm replaces a list value, it does not merge it)
+        "autoDiscovery": {"clusterName": cluster_name, "tags": [discovery_selector(cluster_name)]},
         "rbac": {"serviceAccount": {"create": True, "name": SERVICE_ACCOUNT}},
         "extraArgs": {
             # Empty Neuron nodes go after `idle`; model servers carry safe-to-evict=false, so a node
@@ -162,6 +180,10 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             )
             for i, (key, value) in enumerate(sorted(node_template_tags(cluster, args["neuron_instance"]).items()))
         ]
+        tags.append(autoscaling.Tag(
+            f"{name}-discovery-tag", autoscaling_group_name=args["neuron_asg_name"],
+            tag=autoscaling.TagTagArgs(key=NEURON_GROUP_TAG, value=cluster, propagate_at_launch=False), opts=child,
+        ))
 
         role = PodIdentityRole(
             f"{name}-role", parent=self, cluster_name=args["cluster_name"], account_id=args["account_id"],

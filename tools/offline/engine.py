@@ -121,6 +121,7 @@ def run_stack(
         resources=resources,
         outputs=dict(sorted(monitor.stack_outputs.items())),
         secret_outputs=set(monitor.secret_outputs),
+        asg_tags=mocks.asg_tags,
     )
 
 

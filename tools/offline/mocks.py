@@ -120,6 +120,7 @@ class PlatformMocks(Mocks):
         self.creator_arn = creator_arn or caller_arn
         self.subnet_zones: dict[str, str] = {}  # subnets the stack creates: id -> AZ
         self.mount_target_zones: set[tuple[str, str]] = set()  # (file system id, AZ)
+        self.asg_tags: dict[str, dict[str, str]] = {}  # Auto Scaling groups of the node groups -> their tags
 
     def issuer_arn(self, arn: str) -> str:
         """What aws.iam.getSessionContext answers: for an assumed-role session the role's ARN (with
@@ -229,9 +230,16 @@ class PlatformMocks(Mocks):
             state.setdefault("nodeGroupName", physical)
             resource_id = f"{state.get('clusterName')}:{state['nodeGroupName']}"
             state["arn"] = arn(self.region, "eks", f"nodegroup/{state.get('clusterName')}/{state['nodeGroupName']}/x")
-            # EKS creates the group's Auto Scaling group and names it eks-<group>-<uuid>
-            state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{state['nodeGroupName']}-{digest(name, length=8)}"}],
-                                   "remoteAccessSecurityGroupId": ""}]
+            # EKS creates the group's Auto Scaling group, names it eks-<group>-<uuid> and tags it for
+            # the Cluster Autoscaler's default auto-discovery (EKS user guide, managed-node-groups:
+            # "Amazon EKS tags managed node group resources so that they are configured to use the
+            # Kubernetes Cluster Autoscaler"): every managed group, the system group too
+            asg = f"eks-{state['nodeGroupName']}-{digest(name, length=8)}"
+            self.asg_tags[asg] = {"k8s.io/cluster-autoscaler/enabled": "true", f"k8s.io/cluster-autoscaler/{state.get('clusterName')}": "owned"}
+            state["resources"] = [{"autoscalingGroups": [{"name": asg}], "remoteAccessSecurityGroupId": ""}]
+        elif typ == "aws:autoscaling/tag:Tag":  # CreateOrUpdateTags on an existing group
+            resource_id = f"{state['autoscalingGroupName']},{state['tag']['key']}"
+            self.asg_tags.setdefault(state["autoscalingGroupName"], {})[state["tag"]["key"]] = state["tag"]["value"]
         elif typ == "aws:ecr/repository:Repository":
             resource_id = ecr_repository_name(physical)
             state.update(name=resource_id, registryId=ACCOUNT_ID, arn=arn(self.region, "ecr", f"repository/{resource_id}"),

@@ -80,6 +80,8 @@ class StackRun:
     resources: list[ResourceRecord]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    asg_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Every Auto Scaling group of the run's node groups and its tags (EKS's own and the stack's)."""
 
     def of_type(self, type_: str) -> list[ResourceRecord]:
         """Resources of one type token, e.g. `aws:eks/nodeGroup:NodeGroup`."""
