@@ -108,8 +108,19 @@ def _vllm_deployment(settings: Settings, m: SelfHostedModel, namespace: str, *, 
             "max_parallel_requests": cap,
             **limits,
         },
-        "model_info": {"id": deployment_id, "provider": "vllm", "hf_model_id": m.hf_model_id},
+        "model_info": {"id": deployment_id, "provider": "vllm", "hf_model_id": m.hf_model_id, **SELF_HOSTED_TOKEN_RATES},
     }
+
+
+# Self-hosted tokens cost nothing per token (the servers are paid by the hour), and saying so
+# explicitly is what keeps them cheap to account: without rates, LiteLLM prices the response at $0
+# and then, twice per request (once for the response headers, before the reply), runs its zero-cost
+# diagnostic over the deployment's whole ~165-key default pricing entry; with explicit zero rates for
+# the keys the usage needs it stops at once (litellm/litellm_core_utils/llm_cost_calc/
+# zero_cost_diagnostic.py, diagnose_zero_cost; called from litellm_logging.py
+# _record_zero_cost_diagnostic). Spend stays $0 for these deployments, as before. The prefix-cache
+# rate is declared too, or LiteLLM warns at start that it defaults to 0 (litellm/utils.py register_model).
+SELF_HOSTED_TOKEN_RATES = {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "cache_read_input_token_cost": 0.0}
 
 
 def parallel_caps(settings: Settings) -> dict[tuple[str, str], int]:
