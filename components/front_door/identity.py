@@ -14,6 +14,7 @@ Redirect URIs the clients must allow:
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import pulumi
@@ -50,6 +51,22 @@ def configured_grafana_client(front_door: FrontDoorSettings, client_secret: pulu
                       sso.user_group)
 
 
+
+# Cognito refuses a prefix containing these words (the console's rule for domain prefixes: "You can't use
+# the text aws, amazon, or cognito in the domain prefix"), and takes 1-63 of [a-z0-9-], no hyphen at
+# either end (Cognito API Reference, CreateUserPoolDomain `Domain`)
+_RESERVED_IN_PREFIX = re.compile("aws|amazon|cognito")
+
+
+def cognito_domain_prefix(raw: str) -> str:
+    """`raw` as a prefix Cognito accepts: reserved words dropped (an environment named `aws-lab`, a
+    random suffix that spells one), at most 63 characters; a prefix it already accepts is unchanged."""
+    prefix = raw
+    while _RESERVED_IN_PREFIX.search(prefix):
+        prefix = _RESERVED_IN_PREFIX.sub("", prefix)
+    prefix = re.sub("-{2,}", "-", prefix)[:63]
+    return prefix.strip("-")
+
 class CognitoIdentity(pulumi.ComponentResource):
     """A user pool (administrators create users; no self sign-up), its hosted sign-in domain, the
     admin and user groups (sent in the ID token's `cognito:groups` claim) and one confidential
@@ -76,7 +93,8 @@ class CognitoIdentity(pulumi.ComponentResource):
         # The hosted sign-in pages live on a globally unique prefix
         suffix = random.RandomString(f"{name}-domain-suffix", length=8, special=False, upper=False, opts=child)
         domain = cognito.UserPoolDomain(f"{name}-domain", user_pool_id=pool.id,
-                                        domain=pulumi.Output.concat(name, "-", suffix.result), opts=child)
+                                        domain=pulumi.Output.concat(name, "-", suffix.result).apply(cognito_domain_prefix),
+                                        opts=child)
         for group in (sso.admin_group, sso.user_group):
             cognito.UserGroup(f"{name}-{group}", user_pool_id=pool.id, name=group,
                               description=f"genai-platform {'admins' if group == sso.admin_group else 'users'}",

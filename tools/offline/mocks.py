@@ -9,6 +9,8 @@ from typing import Any, Optional, Sequence
 
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
+from tools.offline.cognito_api import USER_POOL_DOMAIN, check_domain_prefix
+
 ACCOUNT_ID = "123456789012"
 # Who runs the program offline unless a test says otherwise (run_stack(caller_arn=...))
 DEFAULT_CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline"
@@ -261,6 +263,8 @@ class PlatformMocks(Mocks):
         if typ == "aws:cognito/userPool:UserPool":
             resource_id = f"{self.region}_{digest(name, length=9)}"
             state["arn"] = arn(self.region, "cognito-idp", f"userpool/{resource_id}")
+        if typ == USER_POOL_DOMAIN:
+            resource_id = check_domain_prefix(str(state.get("domain")))
         if typ == "aws:cognito/userPoolClient:UserPoolClient":
             resource_id = digest(name, length=26)
             state["clientSecret"] = digest(name, "secret", length=51)
