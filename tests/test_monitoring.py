@@ -146,6 +146,10 @@ def test_monitoring_can_be_turned_off():
      "pulumi config set --secret alertWebhookUrl"),
     ({"receiver": {"kind": "webhook"}}, "genai-platform:alertWebhookUrl", "pulumi config set --secret alertWebhookUrl"),
     ({"receiver": {"kind": "sns"}}, "genai-platform:monitoring.receiver.topicArn", "SNS topic ARN"),
+    ({"receiver": {"kind": "sns", "topicArn": "arn:aws:sns:us-east-1:123456789012:t", "kmsKeyArn": "alias/aws/sns"}},
+     "genai-platform:monitoring.receiver.kmsKeyArn", "KMS key ARN"),
+    ({"receiver": {"kind": "none", "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd"}},
+     "genai-platform:monitoring.receiver.kmsKeyArn", "only when kind is sns"),
     ({"chartVersion": "85.x"}, "genai-platform:monitoring.chartVersion", "exact kube-prometheus-stack chart version"),
 ])
 def test_bad_monitoring_settings_name_the_key(value, key, words):
@@ -168,6 +172,17 @@ def test_sns_receiver_gets_a_publish_only_role(run_with):
     associations = [r.inputs for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
                     if r.inputs["namespace"] == "monitoring"]
     assert [a["serviceAccount"] for a in associations] == ["alertmanager"]
+
+
+def test_an_encrypted_topics_key_is_usable_for_that_topic_only(run_with):
+    """A topic encrypted with a customer managed key refuses a publisher without GenerateDataKey*
+    and Decrypt on it: the role gets them, on that key, for that topic's encryption context."""
+    topic, key = "arn:aws:sns:eu-west-1:123456789012:genai-alerts", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab"
+    run = run_with("dev", {"genai-platform:monitoring": {"receiver": {"kind": "sns", "topicArn": topic, "kmsKeyArn": key}}})
+    [policy] = [json.loads(r.inputs["policy"]) for r in run.of_type("aws:iam/rolePolicy:RolePolicy") if "alertmanager" in r.name]
+    assert policy["Statement"][1] == {
+        "Effect": "Allow", "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": [key],
+        "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic}}}
 
 
 def test_alert_thresholds_follow_settings():

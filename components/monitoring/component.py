@@ -20,9 +20,24 @@ from components.monitoring.logs import ADDON, ship_logs
 from components.monitoring.network import monitoring_network_policies
 from components.pod_identity import PodIdentityRole, policy_document
 from components.settings import Settings
+from components.settings.monitoring import AlertReceiver
 
 MONITORING_API = "monitoring.coreos.com/v1"
 
+
+
+def alertmanager_statements(receiver: AlertReceiver) -> list[dict]:
+    """Publish to the one topic; with an encrypted topic's key, use that key only through SNS
+    (publishers need kms:GenerateDataKey* and kms:Decrypt, SNS Developer Guide "Key management"),
+    for this topic's messages only: SNS passes the topic as encryption context `aws:sns:topicArn`
+    (the key-policy example in the GameLift FlexMatch guide, "Set up an SNS topic with server-side
+    encryption")."""
+    statements = [{"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [receiver.topic_arn]}]
+    if receiver.kms_key_arn:
+        statements.append({"Effect": "Allow", "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                           "Resource": [receiver.kms_key_arn],
+                           "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": receiver.topic_arn}}})
+    return statements
 
 class MonitoringArgs(TypedDict):
     """Inputs of `Monitoring`."""
@@ -90,9 +105,7 @@ class Monitoring(pulumi.ComponentResource):
             PodIdentityRole(
                 f"{name}-alertmanager", parent=self, cluster_name=args["cluster_name"], account_id=args["account_id"],
                 tags=args["tags"], service_accounts=[(ns, values.ALERTMANAGER_SERVICE_ACCOUNT)],
-                policy=json.dumps(policy_document([
-                    {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [mon.receiver.topic_arn]},
-                ])),
+                policy=json.dumps(policy_document(alertmanager_statements(mon.receiver))),
             )
 
         release = Release(

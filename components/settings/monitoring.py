@@ -18,6 +18,7 @@ CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400
 _PROMETHEUS_DURATION = re.compile(r"^(\d+[ywdh])+$")
 _SNS_TOPIC_ARN = re.compile(r"^arn:aws(-us-gov|-cn)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
 
 
 WEBHOOK_URL_KEY = "alertWebhookUrl"
@@ -35,6 +36,9 @@ class AlertReceiver(Section):
     """Retired: the webhook URL is the secret `alertWebhookUrl` (kept to say so, not as an unknown key)."""
     topic_arn: Optional[str] = None
     """sns: the topic ARN (Alertmanager publishes with its Pod Identity role)."""
+    kms_key_arn: Optional[str] = None
+    """sns: the customer managed KMS key of an encrypted topic (its publishers need GenerateDataKey* and
+    Decrypt on it, SNS Developer Guide, "Key management"); unset for an unencrypted topic or AWS's own key."""
 
     @model_validator(mode="after")
     def _target_matches_kind(self):
@@ -48,6 +52,9 @@ class AlertReceiver(Section):
                             "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:genai-alerts when kind is sns")
         if self.kind != "sns" and self.topic_arn is not None:
             raise bad_value("topicArn", self.topic_arn, "unset unless kind is sns")
+        if self.kms_key_arn is not None and (self.kind != "sns" or not _KMS_KEY_ARN.match(self.kms_key_arn)):
+            raise bad_value("kmsKeyArn", self.kms_key_arn, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:"
+                            "key/1234abcd-12ab-34cd-56ef-1234567890ab (not an alias), only when kind is sns")
         return self
 
 
