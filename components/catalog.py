@@ -25,6 +25,7 @@ EKS_ADDONS: tuple[str, ...] = (
     "amazon-cloudwatch-observability",  # container logs, with monitoring.logs (components/monitoring/logs.py)
 )
 LOGS_ADDON = "amazon-cloudwatch-observability"
+EFS_CSI_ADDON = "aws-efs-csi-driver"
 
 # An hourly price above this in `pricing` is a typo: the largest EC2 instances cost a few hundred $/hour.
 MAX_HOURLY_PRICE = 1000.0

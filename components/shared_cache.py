@@ -22,7 +22,7 @@ from components.pod_identity import PodIdentityRole
 from components.retention import DataRetention
 from components.settings.scaling import ModelCacheSettings
 
-EFS_CSI_ADDON = "aws-efs-csi-driver"
+EFS_CSI_ADDON = catalog.EFS_CSI_ADDON
 EFS_CSI_DRIVER = "efs.csi.aws.com"
 # The add-on's controller service account (EKS User Guide, "Amazon EFS CSI driver" add-on page)
 EFS_CSI_NAMESPACE, EFS_CSI_ACCOUNT = "kube-system", "efs-csi-controller-sa"

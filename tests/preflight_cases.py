@@ -107,7 +107,7 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                   deployer_in_vpc: bool = False, private_access_cidrs: Iterable[str] = (),
                   existing_vpc_id: Optional[str] = None, admin_principals: Iterable[str] = (),
                   reader_principals: Iterable[str] = (), addon_versions: Optional[dict] = None,
-                  logs: bool = True) -> types.SimpleNamespace:
+                  logs: bool = True, model_cache: str = "efs") -> types.SimpleNamespace:
     """Stand-in for the stack settings (components.settings): only the fields preflight reads."""
     return types.SimpleNamespace(
         region=region,
@@ -123,6 +123,8 @@ def fake_settings(*, region: str = "us-east-1", account_id: Optional[str] = None
                                       admin_principals=list(admin_principals), reader_principals=list(reader_principals),
                                       addon_versions=addon_versions or {}),
         monitoring=types.SimpleNamespace(enabled=True, logs=types.SimpleNamespace(enabled=logs)),
+        model_cache=types.SimpleNamespace(kind=model_cache),
+        models=[types.SimpleNamespace(name="llama-3.2-1b")],
     )
 
 

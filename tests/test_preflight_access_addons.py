@@ -125,3 +125,16 @@ def test_the_container_logs_addon_and_its_pin_are_checked_only_when_logs_ship(st
     [result] = [r for r in check_eks_addons(shipping, clients) if r.name == "eks-addon amazon-cloudwatch-observability"]
     assert not result.passed and pin in result.detail
     assert "cluster.addonVersions.amazon-cloudwatch-observability' v4.3.0-eksbuild.1" in result.fix
+
+
+def test_the_efs_driver_is_asked_for_only_with_the_efs_cache():
+    """__main__.py installs aws-efs-csi-driver only with modelCache.kind efs and a model to cache:
+    preflight does not fail an EBS-cache stack on an add-on it never installs."""
+    from preflight_cases import fake_settings  # noqa: PLC0415
+    from tools.preflight.context import target_from_settings  # noqa: PLC0415
+
+    assert "aws-efs-csi-driver" in target_from_settings(fake_settings()).eks_addons
+    assert "aws-efs-csi-driver" not in target_from_settings(fake_settings(model_cache="ebs")).eks_addons
+    no_models = fake_settings()
+    no_models.models = []
+    assert "aws-efs-csi-driver" not in target_from_settings(no_models).eks_addons

@@ -54,10 +54,14 @@ def _plain(value: Any) -> Any:
 
 
 def _installed_addons(settings: Any) -> tuple[str, ...]:
-    """The EKS add-ons this stack installs: the container-logs add-on only with monitoring.logs on."""
+    """The EKS add-ons this stack installs: the container-logs add-on only with monitoring.logs on,
+    the EFS CSI driver only with the EFS model cache and a model to cache (as __main__.py does)."""
     monitoring = getattr(settings, "monitoring", None)
     logs = monitoring is not None and monitoring.enabled and monitoring.logs.enabled
-    return tuple(a for a in catalog.EKS_ADDONS if logs or a != catalog.LOGS_ADDON)
+    cache = getattr(settings, "model_cache", None)
+    efs = cache is not None and cache.kind == "efs" and bool(getattr(settings, "models", None))
+    skipped = {catalog.LOGS_ADDON: not logs, catalog.EFS_CSI_ADDON: not efs}
+    return tuple(a for a in catalog.EKS_ADDONS if not skipped.get(a, False))
 
 
 def target_from_settings(settings: Any) -> PreflightTarget:
