@@ -1,9 +1,11 @@
 """The browser half of `make e2e`, run with the Open WebUI venv's Python (it has Playwright):
 Debian's chromium, headless, signs in, and for each (model, prompt, expected answer) opens a new
 chat, picks the model, sends the prompt and waits for the answer on screen. Prints one JSON line
-per chat: {"model", "chat_id", "seen"}; screenshots go to the out directory.
+per chat: {"model", "chat_id", "seen"}; screenshots go to the out directory. The browser starts
+at once, and signs in when the chats arrive on stdin (one JSON line: the services are ready); at
+end of input it exits.
 
-    python tests/e2e/browser.py <base url> <email> <password> <out dir> <chats json>
+    python tests/e2e/browser.py <base url> <email> <password> <out dir>  < <chats json line>
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
@@ -63,19 +66,27 @@ def chat(page: Page, base: str, model: str, prompt: str, expected: str, shot: Pa
     return page.url.rsplit("/c/", 1)[1].split("?")[0]
 
 
-def main(base: str, email: str, password: str, out_dir: str, chats_json: str) -> None:
+def main(base: str, email: str, password: str, out_dir: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.set_default_timeout(TIMEOUT_MS)
+        chats_json = sys.stdin.readline()
+        if not chats_json:
+            browser.close()
+            return
         try:
+            started = time.monotonic()
             sign_in(page, base, email, password, out)
+            print(json.dumps({"signed_in": round(time.monotonic() - started, 1)}), flush=True)
             for i, item in enumerate(json.loads(chats_json), start=2):
                 shot = out / f"{i:02d}-{item['label']}.png"
+                started = time.monotonic()
                 chat_id = chat(page, base, item["model"], item["prompt"], item["expected"], shot)
-                print(json.dumps({"model": item["model"], "chat_id": chat_id, "seen": item["expected"]}), flush=True)
+                print(json.dumps({"model": item["model"], "chat_id": chat_id, "seen": item["expected"],
+                                  "seconds": round(time.monotonic() - started, 1)}), flush=True)
         except Exception:
             page.screenshot(path=str(out / "failure.png"), full_page=True)
             raise
@@ -84,4 +95,4 @@ def main(base: str, email: str, password: str, out_dir: str, chats_json: str) ->
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:5])

@@ -26,7 +26,7 @@ import copy
 import datetime as dt
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -281,10 +281,13 @@ def _backends(rendered: RenderedGateway) -> Iterator[tuple[dict[str, OpenAIStub]
 @contextlib.contextmanager
 def run_gateway(
     rendered: RenderedGateway, workdir: Optional[Path] = None, extra_env: Mapping[str, str] = {},
-    startup_timeout: float = 60.0,
+    startup_timeout: float = 60.0, proxy_port: Optional[int] = None,
+    before_proxy: Optional[Callable[[OtlpStub, RedisServer], None]] = None,
 ) -> Iterator[GatewayRun]:
     """Start the backends, Redis and the real proxy with the rendered config and env
-    (``extra_env`` replaces harness settings, e.g. the test-speed OTel export delay)."""
+    (``extra_env`` replaces harness settings, e.g. the test-speed OTel export delay).
+    ``proxy_port`` and ``before_proxy`` (called with the OTLP capture and Redis once they are up)
+    let a caller start its own services while the proxy starts (the e2e run)."""
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-rendered-")))
@@ -305,7 +308,10 @@ def run_gateway(
                 **extra_env,
             },
         )
-        url = stack.enter_context(run_proxy(config, env, workdir=workdir / "proxy", startup_timeout=startup_timeout))
+        if before_proxy is not None:
+            before_proxy(otlp, redis_server)
+        url = stack.enter_context(run_proxy(config, env, workdir=workdir / "proxy", startup_timeout=startup_timeout,
+                                            port=proxy_port))
         yield GatewayRun(url, rendered, config, env, vllm, bedrock, otlp, agent, redis_server, password,
                          _bedrock_ids(rendered.config))
 

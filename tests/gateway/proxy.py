@@ -186,12 +186,14 @@ def run_proxy(
     startup_timeout: float = 60.0,
     workdir: str | os.PathLike[str] | None = None,
     extra_args: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> Iterator[ProxyURL]:
     """Start the LiteLLM proxy with ``config`` and ``env``; yield its base URL; always stop it.
 
     ``workdir`` (default: a fresh temporary directory, removed afterwards) receives
     ``config.yaml`` and ``proxy.log`` (stdout+stderr).  Pass a directory such as pytest's
-    ``tmp_path_factory.mktemp(...)`` to keep the log for debugging.
+    ``tmp_path_factory.mktemp(...)`` to keep the log for debugging. ``port``: a port chosen by the
+    caller (default: a free one), so other processes can be given the URL before the proxy is up.
     """
     with contextlib.ExitStack() as stack:
         if workdir is None:
@@ -201,7 +203,7 @@ def run_proxy(
         config_path = directory / "config.yaml"
         config_path.write_text(yaml.safe_dump(_with_offline_settings(config), sort_keys=False))
         log_path = directory / "proxy.log"
-        port = _free_port()
+        port = port or _free_port()
         url = f"http://127.0.0.1:{port}"
         command = [
             str(litellm_executable()),
