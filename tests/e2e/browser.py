@@ -10,6 +10,7 @@ end of input it exits.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -46,7 +48,8 @@ def dismiss_dialogs(page: Page) -> None:
             button.first.click()
         else:
             page.keyboard.press("Escape")
-        page.wait_for_timeout(500)
+        with contextlib.suppress(PlaywrightTimeout):  # closed, or another one: the loop looks again
+            dialog.first.wait_for(state="hidden", timeout=2_000)
 
 
 def chat(page: Page, base: str, model: str, prompt: str, expected: str, shot: Path) -> str:
