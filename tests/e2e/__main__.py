@@ -5,7 +5,9 @@ ConfigMap (tests/postgres_server.py), the gateway harness (tests/gateway/loopbac
 LiteLLM proxy with the rendered config and env, Redis with the rendered password, the vLLM and
 Bedrock stand-ins, the Langfuse OTLP capture), the agent server (agent_server/, its own venv) and
 the real Open WebUI 0.12.4 (its own venv) with the rendered Deployment's env. Then headless
-Chromium signs in and chats with a self-hosted model, a Bedrock model and an agent.
+Chromium signs in and chats with a self-hosted model, a Bedrock model and an agent. Side by side:
+PostgreSQL initialises while the gateway's stand-ins start; the agent server, Open WebUI and Chromium
+start (their ports chosen up front) while the LiteLLM proxy imports; readiness is polled after.
 
 Not run here, and not faked: Langfuse itself (its web/worker images and ClickHouse are not
 installable here: the OTLP capture stands in for its ingestion endpoint) and LiteLLM's database

@@ -1,5 +1,6 @@
-"""Processes the e2e run starts (agent server, Open WebUI): own session, log file, readiness poll,
-always stopped by their process group."""
+"""Processes the e2e run starts (agent server, Open WebUI): own session, log file, readiness polled
+later (they start side by side), always stopped by their process group; a context manager entered
+in a thread (PostgreSQL's start); the phase clock the run prints."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ContextManager
 from pathlib import Path
+from typing import Any, ContextManager
 
 import httpx
 
@@ -55,15 +56,6 @@ def start_service(name: str, command: Sequence[str], env: Mapping[str, str], rea
         yield Service(name, process, ready_url, log)
     finally:
         stop(process)
-
-
-@contextlib.contextmanager
-def service(name: str, command: Sequence[str], env: Mapping[str, str], ready_url: str, log: Path, *,
-            cwd: Path, timeout: float = 180) -> Iterator[subprocess.Popen]:
-    """Start `command` with exactly `env` (plus PATH and locale), wait for `ready_url` to answer 200."""
-    with start_service(name, command, env, ready_url, log, cwd=cwd) as started:
-        started.wait_ready(timeout)
-        yield started.process
 
 
 @contextlib.contextmanager
