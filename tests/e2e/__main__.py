@@ -74,7 +74,7 @@ def run(out: Path, webui_python: Path, agent_python: Path) -> None:
     # (they need its URL, not a live proxy, to start); readiness is awaited after.
     litellm_port, agent_port, webui_port = free_port(), free_port(), free_port()
     agent_url, base = f"http://127.0.0.1:{agent_port}", f"http://127.0.0.1:{webui_port}"
-    vllm_model = lb._vllm_models(gateway_rendered.config)[0]  # the gateway's first vLLM stand-in (gw.vllm)
+    vllm_model = lb.vllm_models(gateway_rendered.config)[0]  # the gateway's first vLLM stand-in (gw.vllm)
     started: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
         pg_start = stack.enter_context(in_background(run_postgres(files, pg_env)))

@@ -229,7 +229,7 @@ def _bedrock_ids(config: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _vllm_models(config: Mapping[str, Any]) -> list[str]:
+def vllm_models(config: Mapping[str, Any]) -> list[str]:
     """One name per vLLM server (deployments of several groups may share one)."""
     return sorted({_served_model(m["litellm_params"]) for m in config["model_list"] if "api_base" in m["litellm_params"]})
 
@@ -268,7 +268,7 @@ def _backends(rendered: RenderedGateway) -> Iterator[tuple[dict[str, OpenAIStub]
     password = rendered.env["REDIS_PASSWORD"]
     token = f"pod-identity-token-{uuid.uuid4().hex}"
     with contextlib.ExitStack() as stack:  # unwinds in reverse
-        vllm = {name: stack.enter_context(OpenAIStub(models=[name])) for name in _vllm_models(config)}
+        vllm = {name: stack.enter_context(OpenAIStub(models=[name])) for name in vllm_models(config)}
         bedrock = stack.enter_context(BedrockStub())
         otlp = stack.enter_context(OtlpStub())
         agent = stack.enter_context(PodIdentityAgentStub(token))
