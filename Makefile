@@ -16,7 +16,7 @@ WEBUI_VENV  ?= .venv-webui
 WEBUI_STAMP := $(WEBUI_VENV)/.installed
 OPEN_WEBUI  := open-webui==0.12.4
 
-.PHONY: venv system-deps preview test e2e bench clean
+.PHONY: venv system-deps preview test suites e2e bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,10 +67,11 @@ system-deps:
 ## The whole test suite: the platform's (tests/: database truth, the NetworkPolicy analyzer and Open WebUI's
 ## first admin included), the agent server's (agent_server/tests/, its own venv, against the real LiteLLM
 ## proxy from the platform's venv), then `make e2e` (the user's path in a browser)
-test: $(STAMP) $(AGENT_STAMP) $(NCA_STAMP) $(WEBUI_STAMP) system-deps
+test: suites e2e
+
+suites: $(STAMP) $(AGENT_STAMP) $(NCA_STAMP) $(WEBUI_STAMP) system-deps
 	REQUIRE_NCA=1 OPEN_WEBUI_PYTHON=$(abspath $(WEBUI_VENV))/bin/python $(BIN)/python -m pytest -q
 	LITELLM_EXECUTABLE=$(abspath $(BIN))/litellm $(AGENT_VENV)/bin/python -m pytest -q -c agent_server/pytest.ini --rootdir .
-	$(MAKE) e2e
 
 ## The user's path with real software on loopback: PostgreSQL, Redis, LiteLLM, the agent server and Open WebUI
 ## as rendered for the dev stack, driven in headless Chromium (screenshots in out/e2e)
