@@ -1,6 +1,5 @@
 """Settings for the in-cluster apps: self-hosted models, gateway, Langfuse, Open WebUI, data stores,
-people's access. The shared workload shapes are in `workload.py`, the agent server's in `agent_server.py`
-(both re-exported here, so existing imports keep working)."""
+people's access. The shared workload shapes are in `workload.py`, the agent server's in `agent_server.py`."""
 
 from __future__ import annotations
 
@@ -11,17 +10,10 @@ from typing import Literal, Optional
 from pydantic import Field, field_validator, model_validator
 
 from components import images
-from components.settings.agent_server import RETIRED_AGENT_SERVER_KEYS, AgentServerSettings
 from components.settings.errors import bad_value
 from components.settings.gateway import EconomySettings, GatewayClients, ModelGroup
 from components.settings.infra import Section
-from components.settings.workload import Autoscaling, PinnedImage, Resources, pinned_image
-
-__all__ = [
-    "RETIRED_AGENT_SERVER_KEYS", "AccessSettings", "AgentServerSettings", "Autoscaling", "DataStoreSettings",
-    "GatewaySettings", "LangfuseSettings", "OpenWebUISettings", "PinnedImage", "Resources", "SelfHostedModel",
-    "pinned_image",
-]
+from components.settings.workload import Autoscaling, PinnedImage, Resources
 
 TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8, 16, 32)
 MAX_SLUG = 63 - len("vllm-")  # the Service name vllm-<slug> is a DNS label of at most 63 characters
