@@ -127,7 +127,8 @@ def test_group_claim_maps_to_grafana_roles_and_others_get_none(claims, role):
     from components.front_door.plan import GrafanaSso  # noqa: PLC0415
     from components.monitoring import grafana_access  # noqa: PLC0415
 
-    sso = GrafanaSso("id", "secret", "a", "t", "u", "Cognito", "cognito:groups", "genai-admins", "genai-users")
+    sso = GrafanaSso(client_id="id", client_secret="secret", auth_url="a", token_url="t", api_url="u", display_name="Cognito",
+                     groups_claim="cognito:groups", admin_group="genai-admins", user_group="genai-users")
     result = jmespath.search(grafana_access.role_attribute_path(sso), claims)
     assert (result or None) == role
 

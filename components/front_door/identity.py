@@ -33,11 +33,18 @@ def callback_urls(front_door: FrontDoorSettings) -> list[str]:
     return [f"{front_door.url('chat')}{OPEN_WEBUI_CALLBACK}", f"{front_door.url('traces')}{LANGFUSE_CALLBACK}"]
 
 
+def sso_roles(front_door: FrontDoorSettings, display_name: Optional[str] = None) -> dict[str, str]:
+    """The role fields every client shares (`SsoRoles`), from the settings."""
+    sso = front_door.sso
+    return {"display_name": display_name or sso.display_name, "groups_claim": sso.claim,
+            "admin_group": sso.admin_group, "user_group": sso.user_group}
+
+
 def configured_client(front_door: FrontDoorSettings, client_secret: pulumi.Input[str]) -> SsoClient:
     """The user's own identity provider."""
     sso = front_door.sso
-    return SsoClient(sso.issuer_url, sso.client_id, pulumi.Output.secret(client_secret), sso.display_name,
-                     sso.claim, sso.admin_group, sso.user_group)
+    return SsoClient(**sso_roles(front_door), issuer_url=sso.issuer_url, client_id=sso.client_id,
+                     client_secret=pulumi.Output.secret(client_secret))
 
 
 def configured_grafana_client(front_door: FrontDoorSettings, client_secret: pulumi.Input[str]) -> Optional[GrafanaSso]:
@@ -46,9 +53,8 @@ def configured_grafana_client(front_door: FrontDoorSettings, client_secret: pulu
     sso = front_door.sso
     if not front_door.host("grafana"):
         return None
-    return GrafanaSso(sso.client_id, pulumi.Output.secret(client_secret), sso.authorization_endpoint,
-                      sso.token_endpoint, sso.userinfo_endpoint, sso.display_name, sso.claim, sso.admin_group,
-                      sso.user_group)
+    return GrafanaSso(**sso_roles(front_door), client_id=sso.client_id, client_secret=pulumi.Output.secret(client_secret),
+                      auth_url=sso.authorization_endpoint, token_url=sso.token_endpoint, api_url=sso.userinfo_endpoint)
 
 
 
@@ -99,21 +105,15 @@ class CognitoIdentity(pulumi.ComponentResource):
             cognito.UserGroup(f"{name}-{group}", user_pool_id=pool.id, name=group,
                               description=f"genai-platform {'admins' if group == sso.admin_group else 'users'}",
                               opts=child)
-        client = cognito.UserPoolClient(
-            f"{name}-client", user_pool_id=pool.id, name=f"{name}-ui", generate_secret=True,
-            allowed_oauth_flows=["code"], allowed_oauth_flows_user_pool_client=True,
-            allowed_oauth_scopes=["openid", "email", "profile"], supported_identity_providers=["COGNITO"],
-            callback_urls=callback_urls(front_door),
-            logout_urls=[front_door.url("chat"), front_door.url("traces")],
-            prevent_user_existence_errors="ENABLED", opts=child,
-        )
+        client = _app_client(f"{name}-client", f"{name}-ui", pool.id, callback_urls(front_door),
+                             [front_door.url("chat"), front_door.url("traces")], child)
         # Issuer of a user pool: https://cognito-idp.<region>.amazonaws.com/<pool id> (Cognito Developer
         # Guide, "Verifying JSON web tokens": the iss claim; the apps find the hosted UI's endpoints,
         # https://<prefix>.auth.<region>.amazoncognito.com, in its discovery document, CloudFormation
         # AWS::Cognito::UserPoolDomain "Domain"). Commercial partition form; aws-cn is unchecked
         issuer = pulumi.Output.concat(f"https://cognito-idp.{region}.amazonaws.com/", pool.id)
-        self.client = SsoClient(issuer, client.id, pulumi.Output.secret(client.client_secret), "Cognito",
-                                sso.claim, sso.admin_group, sso.user_group)
+        self.client = SsoClient(**sso_roles(front_door, "Cognito"), issuer_url=issuer, client_id=client.id,
+                                client_secret=pulumi.Output.secret(client.client_secret))
         if front_door.host("grafana"):
             self.grafana_client = self._grafana_client(name, front_door, pool.id, domain.domain, region, child)
         self.user_pool_id = pool.id
@@ -123,15 +123,22 @@ class CognitoIdentity(pulumi.ComponentResource):
     def _grafana_client(name: str, front_door: FrontDoorSettings, pool_id: pulumi.Input[str],
                         prefix: pulumi.Input[str], region: str, opts: pulumi.ResourceOptions) -> GrafanaSso:
         """Grafana's own confidential client (its own secret and callback) on the same pool and groups."""
-        sso, url = front_door.sso, front_door.url("grafana")
-        client = cognito.UserPoolClient(
-            f"{name}-grafana-client", user_pool_id=pool_id, name=f"{name}-grafana", generate_secret=True,
-            allowed_oauth_flows=["code"], allowed_oauth_flows_user_pool_client=True,
-            allowed_oauth_scopes=["openid", "email", "profile"], supported_identity_providers=["COGNITO"],
-            callback_urls=[f"{url}{GRAFANA_CALLBACK}"], logout_urls=[url],
-            prevent_user_existence_errors="ENABLED", opts=opts,
-        )
+        url = front_door.url("grafana")
+        client = _app_client(f"{name}-grafana-client", f"{name}-grafana", pool_id, [f"{url}{GRAFANA_CALLBACK}"],
+                             [url], opts)
         base = pulumi.Output.concat("https://", prefix, f".auth.{region}.amazoncognito.com/oauth2/")
-        return GrafanaSso(client.id, pulumi.Output.secret(client.client_secret), pulumi.Output.concat(base, "authorize"),
-                          pulumi.Output.concat(base, "token"), pulumi.Output.concat(base, "userInfo"), "Cognito",
-                          sso.claim, sso.admin_group, sso.user_group)
+        return GrafanaSso(**sso_roles(front_door, "Cognito"), client_id=client.id,
+                          client_secret=pulumi.Output.secret(client.client_secret),
+                          auth_url=pulumi.Output.concat(base, "authorize"), token_url=pulumi.Output.concat(base, "token"),
+                          api_url=pulumi.Output.concat(base, "userInfo"))
+
+
+def _app_client(resource: str, name: str, pool_id: pulumi.Input[str], callbacks: list[str], logouts: list[str],
+                 opts: pulumi.ResourceOptions) -> cognito.UserPoolClient:
+    """A confidential client on the pool: authorization code flow, OpenID scopes, the pool's own users."""
+    return cognito.UserPoolClient(
+        resource, user_pool_id=pool_id, name=name, generate_secret=True,
+        allowed_oauth_flows=["code"], allowed_oauth_flows_user_pool_client=True,
+        allowed_oauth_scopes=["openid", "email", "profile"], supported_identity_providers=["COGNITO"],
+        callback_urls=callbacks, logout_urls=logouts, prevent_user_existence_errors="ENABLED", opts=opts,
+    )

@@ -20,21 +20,27 @@ EXPOSED = {"chat": ("open-webui", 8080), "traces": ("langfuse", 3000), "api": ("
            "grafana": ("grafana", 3000)}  # kube-prometheus-stack's Grafana, in `monitoring`
 
 
-@dataclass(frozen=True)
-class SsoClient:
-    """The OIDC client both UIs use."""
+@dataclass(frozen=True, kw_only=True)
+class SsoRoles:
+    """How an app names the provider and maps its groups claim to roles (one set for every client)."""
 
-    issuer_url: pulumi.Input[str]
-    client_id: pulumi.Input[str]
-    client_secret: pulumi.Input[str]
     display_name: str
     groups_claim: str
     admin_group: str
     user_group: str
 
 
-@dataclass(frozen=True)
-class GrafanaSso:
+@dataclass(frozen=True, kw_only=True)
+class SsoClient(SsoRoles):
+    """The OIDC client both UIs use."""
+
+    issuer_url: pulumi.Input[str]
+    client_id: pulumi.Input[str]
+    client_secret: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrafanaSso(SsoRoles):
     """Grafana's OAuth client and the provider's endpoints (Grafana's generic OAuth reads no discovery document)."""
 
     client_id: pulumi.Input[str]
@@ -42,10 +48,6 @@ class GrafanaSso:
     auth_url: pulumi.Input[str]
     token_url: pulumi.Input[str]
     api_url: pulumi.Input[str]
-    display_name: str
-    groups_claim: str
-    admin_group: str
-    user_group: str
 
 
 @dataclass(frozen=True)
