@@ -153,8 +153,7 @@ class Monitoring(pulumi.ComponentResource):
                 spec=neuron_monitor.daemonset_spec(mon.neuron_monitor_image),
                 opts=k8s,
             )
-        monitoring_network_policies(name, settings, ns, in_ns)
-        grafana_access.grafana_from_alb(name, ns, front_door, in_ns)
+        monitoring_network_policies(name, settings, ns, front_door, in_ns)
         if mon.logs.enabled:
             ship_logs(f"{name}-logs", parent=self, settings=mon.logs, region=settings.region,
                       cluster_name=args["cluster_name"], account_id=args["account_id"], tags=args["tags"],

@@ -1,5 +1,5 @@
-"""Grafana behind the front door: its public URL, single sign-on through the front door's identity
-provider, and the NetworkPolicy that admits exactly the ALB's subnets to Grafana's port.
+"""Grafana behind the front door: its public URL and single sign-on through the front door's identity
+provider (the NetworkPolicy admitting the ALB's subnets is in components/monitoring/network.py).
 
 Grafana 13.0.1 (the image of grafana-community/helm-charts grafana 12.3.3, kube-prometheus-stack
 85.1.2's dependency) reads `[server] root_url` (redirects, the OAuth callback) and
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import pulumi
-from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
 from components.front_door.plan import EXPOSED, FrontDoorPlan, GrafanaSso
 
@@ -63,19 +61,3 @@ def grafana_values(plan: Optional[FrontDoorPlan]) -> dict[str, Any]:
     out["envValueFrom"] = {CLIENT_SECRET_ENV: {"secretKeyRef": {"name": SSO_SECRET, "key": SSO_SECRET_KEY}}}
     return out
 
-
-def grafana_from_alb(name: str, namespace: str, plan: Optional[FrontDoorPlan], opts: pulumi.ResourceOptions) -> None:
-    """With IP targets the ALB connects to Grafana's pod from its subnets: admit those, on Grafana's port only."""
-    if not plan or "grafana" not in plan.routes:
-        return
-    NetworkPolicy(
-        f"{name}-grafana-from-alb",
-        metadata={"name": "grafana-from-alb", "namespace": namespace},
-        spec={
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [{"ipBlock": {"cidr": cidr}} for cidr in plan.alb_source_cidrs],
-                         "ports": [{"protocol": "TCP", "port": GRAFANA_PORT}]}],
-        },
-        opts=opts,
-    )

@@ -12,17 +12,21 @@
 - With an SNS receiver: Alertmanager to the EKS Pod Identity agent (169.254.170.23:80) for its
   credentials (the pods carry app.kubernetes.io/name=alertmanager: prometheus-operator v0.90.1
   pkg/alertmanager/statefulset.go).
+- With Grafana behind the front door: the ALB's subnets to Grafana's port only (IP targets: the ALB
+  connects to the pod from its subnets).
 kubectl port-forward reaches Grafana through the kubelet, which no NetworkPolicy filters.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
+from components.front_door.plan import FrontDoorPlan
 from components.k8s.network import DNS_PEER, POD_IDENTITY_AGENT
+from components.monitoring.grafana_access import GRAFANA_PORT
 from components.monitoring.scrape import NEURON_MONITOR_PORT
 from components.settings import Settings
 
@@ -35,7 +39,8 @@ def _tcp(*ports: int) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": p} for p in ports]
 
 
-def monitoring_network_policies(name: str, settings: Settings, namespace: str, opts: pulumi.ResourceOptions) -> None:
+def monitoring_network_policies(name: str, settings: Settings, namespace: str, front_door: Optional[FrontDoorPlan],
+                                opts: pulumi.ResourceOptions) -> None:
     """Default-deny plus the chart's edges (module docstring)."""
     vpc = {"ipBlock": {"cidr": settings.network.vpc_cidr}}
     same_namespace = {"podSelector": {}}
@@ -83,3 +88,21 @@ def monitoring_network_policies(name: str, settings: Settings, namespace: str, o
             },
             opts=opts,
         )
+    _grafana_from_alb(name, namespace, front_door, opts)
+
+
+def _grafana_from_alb(name: str, namespace: str, plan: Optional[FrontDoorPlan], opts: pulumi.ResourceOptions) -> None:
+    """With IP targets the ALB connects to Grafana's pod from its subnets: admit those, on Grafana's port only."""
+    if not plan or "grafana" not in plan.routes:
+        return
+    NetworkPolicy(
+        f"{name}-grafana-from-alb",
+        metadata={"name": "grafana-from-alb", "namespace": namespace},
+        spec={
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": cidr}} for cidr in plan.alb_source_cidrs],
+                         "ports": _tcp(GRAFANA_PORT)}],
+        },
+        opts=opts,
+    )
