@@ -327,26 +327,3 @@ def test_command_line_validates_a_folder(tmp_path, capsys):
     assert report["bedrock.json"] == [] and report["pod.trust.json"] == []
     assert ("action_validation", "invalid_action") in kinds(report["broken.json"])
 
-
-def test_alertmanager_kms_statement_uses_keys_aws_lists_for_its_actions(services_dir):
-    """The encrypted-topic statement's only iam-validator finding is its encryption-context key, which
-    the validator does not match against AWS's template `kms:EncryptionContext:${EncryptionContextKey}`;
-    AWS's service data lists that template for both actions, so the key is valid for them."""
-    import re  # noqa: PLC0415
-
-    from components.monitoring.component import alertmanager_statements  # noqa: PLC0415
-    from components.settings.monitoring import AlertReceiver  # noqa: PLC0415
-
-    receiver = AlertReceiver(kind="sns", topic_arn="arn:aws:sns:eu-west-1:123456789012:genai-alerts",
-                             kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab")
-    statements = alertmanager_statements(receiver)
-    iv.write_service_definitions(["sns", "kms"], services_dir)
-    findings = iv.validate_policy(doc(*statements), "identity", services_dir=services_dir)
-    assert {(f["issue_type"], f["condition_key"]) for f in findings} <= {
-        ("invalid_condition_key", "kms:EncryptionContext:aws:sns:topicArn")}
-    kms = json.loads((services_dir / "kms.json").read_text())
-    listed = {a["Name"]: a.get("ActionConditionKeys", []) for a in kms["Actions"]}
-    (key,) = statements[1]["Condition"]["StringEquals"]
-    for action in ("GenerateDataKey", "Decrypt"):
-        templates = [re.escape(k).replace(re.escape("${EncryptionContextKey}"), ".+") for k in listed[action]]
-        assert any(re.fullmatch(t, key) for t in templates), action
